@@ -1,0 +1,36 @@
+# Two commands on a fresh machine with Python 3 and make:  `make demo`  and  `make test`.
+PYTHON ?= python3
+VENV   ?= .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed
+
+.PHONY: demo test lint unit bench setup clean
+
+$(STAMP): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	touch $(STAMP)
+
+setup: $(STAMP)
+
+## demo: decode, identify and re-encode the bundled sample frames (the run engine will replace this with a profile run)
+demo: $(STAMP)
+	$(BIN)/python -m conformance.demo --out reports/demo
+
+## test: lint, type-check and run the test suite
+test: lint unit
+
+lint: $(STAMP)
+	$(BIN)/ruff check conformance tests benchmarks
+	$(BIN)/mypy
+
+unit: $(STAMP)
+	$(BIN)/python -m pytest -q
+
+## bench: codec throughput benchmark (see benchmarks/README.md)
+bench: $(STAMP)
+	$(BIN)/python benchmarks/bench_codec.py
+
+clean:
+	rm -rf $(VENV) build *.egg-info .pytest_cache .mypy_cache .ruff_cache .hypothesis
