@@ -19,14 +19,39 @@ from .errors import ValueFormatError
 
 STRING_TYPES = frozenset(
     {
-        "IA5String", "UTF8String", "VisibleString", "PrintableString", "NumericString", "BMPString",
-        "GeneralString", "GraphicString", "TeletexString", "UniversalString", "ObjectDescriptor",
+        "IA5String",
+        "UTF8String",
+        "VisibleString",
+        "PrintableString",
+        "NumericString",
+        "BMPString",
+        "GeneralString",
+        "GraphicString",
+        "TeletexString",
+        "UniversalString",
+        "ObjectDescriptor",
     }
 )
-BUILTIN_TYPES = frozenset(
-    {"INTEGER", "BOOLEAN", "NULL", "ENUMERATED", "OCTET STRING", "BIT STRING", "SEQUENCE", "SET", "CHOICE",
-     "SEQUENCE OF", "SET OF", "REAL", "OBJECT IDENTIFIER"}
-) | STRING_TYPES
+BUILTIN_TYPES = (
+    frozenset(
+        {
+            "INTEGER",
+            "BOOLEAN",
+            "NULL",
+            "ENUMERATED",
+            "OCTET STRING",
+            "BIT STRING",
+            "SEQUENCE",
+            "SET",
+            "CHOICE",
+            "SEQUENCE OF",
+            "SET OF",
+            "REAL",
+            "OBJECT IDENTIFIER",
+        }
+    )
+    | STRING_TYPES
+)
 
 
 @dataclass(frozen=True)
@@ -127,7 +152,7 @@ def _type_label(definition: Mapping[str, Any]) -> str:
     return str(definition.get("type", "?"))
 
 
-def _check(  # noqa: C901 - one branch per ASN.1 kind reads best as one function
+def _check(
     resolver: TypeResolver,
     definition: Mapping[str, Any],
     value: Any,
@@ -159,19 +184,21 @@ def _check(  # noqa: C901 - one branch per ASN.1 kind reads best as one function
         names = [item[0] for item in builtin.get("values", []) if item is not None]
         expect(isinstance(value, str), "an item name", f'"{names[0]}"' if names else '"name"')
         if value not in names:
-            raise _shape_error(
-                path, f"{label} has no item {value!r}.", f"Valid items: {', '.join(names)}.", top
-            )
+            raise _shape_error(path, f"{label} has no item {value!r}.", f"Valid items: {', '.join(names)}.", top)
     elif kind == "OCTET STRING":
         if isinstance(value, OpenValue):
             return  # a decoded open type carried in an OCTET STRING field; the codec encodes it first
         expect(isinstance(value, (bytes, bytearray)), 'an OCTET STRING {"$hex": ...}', '{"$hex": "0a1b"}')
     elif kind == "BIT STRING":
         expect(
-            isinstance(value, tuple) and len(value) == 2 and isinstance(value[0], (bytes, bytearray))
+            isinstance(value, tuple)
+            and len(value) == 2
+            and isinstance(value[0], (bytes, bytearray))
             and isinstance(value[1], int),
-            'a BIT STRING {"$bits": ..., "$len": N}', '{"$bits": "0400", "$len": 16}',
+            'a BIT STRING {"$bits": ..., "$len": N}',
+            '{"$bits": "0400", "$len": 16}',
         )
+        _check_extensible_bit_string_root(_chain, value[1], path, label, top)
     elif kind in STRING_TYPES or kind == "OBJECT IDENTIFIER":
         expect(isinstance(value, str), "a string", '"text"')
     elif kind in ("SEQUENCE OF", "SET OF"):
@@ -184,14 +211,18 @@ def _check(  # noqa: C901 - one branch per ASN.1 kind reads best as one function
         unknown = [key for key in value if key not in members]
         if unknown:
             raise _shape_error(
-                (*path, unknown[0]), f"{label} has no member {unknown[0]!r}.",
-                f"Valid members: {', '.join(members)}.", top,
+                (*path, unknown[0]),
+                f"{label} has no member {unknown[0]!r}.",
+                f"Valid members: {', '.join(members)}.",
+                top,
             )
-        missing = [m.name for m in members.values() if not (m.optional or m.has_default) and m.name not in value]
+        mandatory = [m.name for m in members.values() if not (m.optional or m.has_default)]
+        missing = [name for name in mandatory if name not in value]
         if missing:
             raise _shape_error(
-                (*path, missing[0]), f"{label} lacks its mandatory member {missing[0]!r}.",
-                f"Mandatory members: {', '.join(m.name for m in members.values() if not (m.optional or m.has_default))}.",
+                (*path, missing[0]),
+                f"{label} lacks its mandatory member {missing[0]!r}.",
+                f"Mandatory members: {', '.join(mandatory)}.",
                 top,
             )
         for key, item in value.items():
@@ -200,7 +231,8 @@ def _check(  # noqa: C901 - one branch per ASN.1 kind reads best as one function
         alternatives = {member.name: member for member in resolver.members(builtin)}
         expect(
             isinstance(value, tuple) and len(value) == 2 and isinstance(value[0], str),
-            'a CHOICE {"$choice": name, "value": ...}', '{"$choice": "bsmFrame", "value": {...}}',
+            'a CHOICE {"$choice": name, "value": ...}',
+            '{"$choice": "bsmFrame", "value": {...}}',
         )
         name, inner = value
         if name not in alternatives:
@@ -208,6 +240,40 @@ def _check(  # noqa: C901 - one branch per ASN.1 kind reads best as one function
                 path, f"{label} has no alternative {name!r}.", f"Valid alternatives: {', '.join(alternatives)}.", top
             )
         _check(resolver, alternatives[name].definition, inner, (*path, name), top)
+
+
+def _size_constraint(chain: list[Mapping[str, Any]]) -> list[Any] | None:
+    """Return the innermost-applicable SIZE constraint along a reference chain (the outermost one written)."""
+    for definition in chain:
+        if "size" in definition:
+            return list(definition["size"])
+    return None
+
+
+def _in_size_root(length: int, item: Any) -> bool:
+    """True when ``length`` satisfies one root element of a SIZE constraint (a number or a (low, high) range)."""
+    if isinstance(item, tuple):
+        return bool(item[0] <= length <= item[1])
+    return bool(length == item)
+
+
+def _check_extensible_bit_string_root(
+    chain: list[Mapping[str, Any]], length: int, path: tuple[str | int, ...], label: str, top: str
+) -> None:
+    """Reject a BIT STRING outside the root of an extensible SIZE: asn1tools cannot encode that (X.691 16.6)."""
+    size = _size_constraint(chain)
+    if not size or None not in size:
+        return
+    roots = [item for item in size if item is not None]
+    if not any(_in_size_root(length, item) for item in roots):
+        root_text = ", ".join(f"{item[0]}..{item[1]}" if isinstance(item, tuple) else str(item) for item in roots)
+        raise _shape_error(
+            path,
+            f"{label} has {length} bits, outside the root size ({root_text}) of its extensible SIZE constraint; "
+            "such values are legal ASN.1 but this codec cannot encode them (asn1tools lacks BIT STRING extensions).",
+            f"Use exactly the root size ({root_text}) bits.",
+            top,
+        )
 
 
 def _json_kind(value: Any) -> str:

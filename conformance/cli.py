@@ -48,11 +48,14 @@ def _guard() -> Iterator[None]:
         sys.exit(exc.exit_code)
     except (click.ClickException, click.exceptions.Exit, click.Abort, SystemExit):
         raise
-    except Exception as exc:  # noqa: BLE001 - last line of defence: no traceback at the user
+    except Exception as exc:
         if os.environ.get("V2XC_DEBUG"):
             raise
-        err.print(f"[bold red]internal error:[/] {type(exc).__name__}: {exc}. This is a bug in v2xc; please "
-                  "report it with the input (set V2XC_DEBUG=1 for a traceback).", markup=True)
+        err.print(
+            f"[bold red]internal error:[/] {type(exc).__name__}: {exc}. This is a bug in v2xc; please "
+            "report it with the input (set V2XC_DEBUG=1 for a traceback).",
+            markup=True,
+        )
         sys.exit(EXIT_INTERNAL)
 
 
@@ -107,8 +110,9 @@ def _tree(label: str, value: Any) -> Tree:
     return tree
 
 
-def _decode_frame(frame: Frame, edition: str, type_name: str | None,
-                  frame_framing: framing.Framing) -> tuple[Decoded, dict[str, Any]]:
+def _decode_frame(
+    frame: Frame, edition: str, type_name: str | None, frame_framing: framing.Framing
+) -> tuple[Decoded, dict[str, Any]]:
     unwrapped = framing.unwrap(frame.data, frame_framing)
     extra: dict[str, Any] = {}
     if edition == "auto":
@@ -142,19 +146,33 @@ class AutoEditionError(ConformanceError):
 
 def _edition_option(default: str | None) -> Callable[[F], F]:
     def decorate(func: F) -> F:
-        func = click.option("--asn1-dir", type=click.Path(file_okay=False, path_type=Path), default=None,
-                            help="Use the ASN.1 files in this folder (e.g. a lab's licensed copy) instead of a "
-                                 "bundled edition.")(func)
+        func = click.option(
+            "--asn1-dir",
+            type=click.Path(file_okay=False, path_type=Path),
+            default=None,
+            help="Use the ASN.1 files in this folder (e.g. a lab's licensed copy) instead of a bundled edition.",
+        )(func)
         return click.option(
-            "--edition", "-e", default=default, required=default is None, show_default=default is not None,
+            "--edition",
+            "-e",
+            default=default,
+            required=default is None,
+            show_default=default is not None,
             help="Edition id (see `v2xc editions`)" + (", or 'auto' to identify it." if default == "auto" else "."),
         )(func)
+
     return decorate
 
 
 def _framing_option(func: F) -> F:
-    return click.option("--framing", "framing_name", type=click.Choice([f.value for f in framing.Framing]), default="none",
-                        show_default=True, help="Network-layer header around each MessageFrame.")(func)
+    return click.option(
+        "--framing",
+        "framing_name",
+        type=click.Choice([f.value for f in framing.Framing]),
+        default="none",
+        show_default=True,
+        help="Network-layer header around each MessageFrame.",
+    )(func)
 
 
 @main.command()
@@ -163,8 +181,9 @@ def _framing_option(func: F) -> F:
 @click.option("--type", "type_name", default=None, help="Decode as this type instead of the MessageFrame.")
 @click.option("--format", "output_format", type=click.Choice(["json", "tree"]), default="json", show_default=True)
 @click.argument("input_arg", metavar="INPUT")
-def decode(edition: str, asn1_dir: Path | None, framing_name: str, type_name: str | None, output_format: str,
-           input_arg: str) -> None:
+def decode(
+    edition: str, asn1_dir: Path | None, framing_name: str, type_name: str | None, output_format: str, input_arg: str
+) -> None:
     """Decode frames strictly and print them as JSON (the project's JSON form) or as a tree.
 
     INPUT is a file of bytes, a file of hex lines (one frame per line), a hex string, or '-' for stdin.
@@ -183,9 +202,15 @@ def decode(edition: str, asn1_dir: Path | None, framing_name: str, type_name: st
                 failures += 1
                 _report_error(exc, prefix=f"{frame.source}: ")
                 continue
-            document = {"source": frame.source, "edition": decoded.edition, "type": decoded.type_name,
-                        "bytes": len(decoded.data), "bits": decoded.bit_length, **extra,
-                        "value": jsonvalue.to_json(decoded.value)}
+            document = {
+                "source": frame.source,
+                "edition": decoded.edition,
+                "type": decoded.type_name,
+                "bytes": len(decoded.data),
+                "bits": decoded.bit_length,
+                **extra,
+                "value": jsonvalue.to_json(decoded.value),
+            }
             if output_format == "json":
                 out.print_json(data=document, indent=2 if len(frames) == 1 else None, ensure_ascii=False)
             else:
@@ -202,7 +227,9 @@ def _load_values(path: str) -> list[tuple[str, Any]]:
     try:
         text = sys.stdin.read() if path == "-" else Path(path).read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as exc:
-        raise UsageError(f"Cannot read {path}: {exc}.", hint="Give a JSON file written in the project's JSON form.") from None
+        raise UsageError(
+            f"Cannot read {path}: {exc}.", hint="Give a JSON file written in the project's JSON form."
+        ) from None
     label = "stdin" if path == "-" else path
     try:
         return [(label, json.loads(text))]
@@ -228,15 +255,32 @@ def _load_values(path: str) -> list[tuple[str, Any]]:
 @main.command()
 @_edition_option(None)
 @_framing_option
-@click.option("--type", "type_name", default=None, help="Type of the value (default: the edition's MessageFrame, "
-                                                         "or the 'type' of a `v2xc decode` document).")
+@click.option(
+    "--type",
+    "type_name",
+    default=None,
+    help="Type of the value (default: the edition's MessageFrame, or the 'type' of a `v2xc decode` document).",
+)
 @click.option("--aid", type=int, default=None, help="DSMP AID (default: the first registered for the message).")
-@click.option("--output", "-o", type=click.Path(dir_okay=False, path_type=Path), default=None,
-              help="Write here instead of stdout: hex lines, or raw bytes with --binary.")
+@click.option(
+    "--output",
+    "-o",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=None,
+    help="Write here instead of stdout: hex lines, or raw bytes with --binary.",
+)
 @click.option("--binary", is_flag=True, help="Write raw bytes (one frame only) instead of hex.")
 @click.argument("input_arg", metavar="INPUT.json")
-def encode(edition: str, asn1_dir: Path | None, framing_name: str, type_name: str | None, aid: int | None,
-           output: Path | None, binary: bool, input_arg: str) -> None:
+def encode(
+    edition: str,
+    asn1_dir: Path | None,
+    framing_name: str,
+    type_name: str | None,
+    aid: int | None,
+    output: Path | None,
+    binary: bool,
+    input_arg: str,
+) -> None:
     """Encode values in the project's JSON form to UPER (hex lines on stdout by default).
 
     INPUT.json holds one JSON document or JSON Lines; each is a bare value or a document written by
@@ -255,16 +299,19 @@ def encode(edition: str, asn1_dir: Path | None, framing_name: str, type_name: st
                 payload = codec.encode(value, this_type)
                 if framing_name == framing.Framing.DSMP.value:
                     alternative = value[0] if isinstance(value, tuple) else ""
-                    payload = framing.wrap(payload, framing.Framing.DSMP,
-                                           aid=aid if aid is not None else framing.default_aid(alternative))
+                    payload = framing.wrap(
+                        payload, framing.Framing.DSMP, aid=aid if aid is not None else framing.default_aid(alternative)
+                    )
             except ConformanceError as exc:
                 exc.message = f"{label}: {exc.message}"
                 raise
             encoded.append(payload)
         if binary:
             if len(encoded) != 1:
-                raise UsageError(f"--binary writes one frame, but {len(encoded)} were given.",
-                                 hint="Drop --binary to write hex lines.")
+                raise UsageError(
+                    f"--binary writes one frame, but {len(encoded)} were given.",
+                    hint="Drop --binary to write hex lines.",
+                )
             if output is None:
                 sys.stdout.buffer.write(encoded[0])
             else:
@@ -297,12 +344,16 @@ def identify_command(framing_name: str, output_format: str, input_arg: str) -> N
             matches = [r.edition for r in results if r.status is MatchStatus.MATCH]
             unmatched += not matches
             if output_format == "json":
-                out.print_json(data={"source": frame.source, "matches": matches,
-                                     "editions": [r.as_dict() for r in results]},
-                               indent=2 if len(frames) == 1 else None)
+                out.print_json(
+                    data={"source": frame.source, "matches": matches, "editions": [r.as_dict() for r in results]},
+                    indent=2 if len(frames) == 1 else None,
+                )
                 continue
-            table = Table(title=f"{frame.source} ({len(payload)} bytes): "
-                                f"{', '.join(matches) if matches else 'no matching edition'}", title_justify="left")
+            table = Table(
+                title=f"{frame.source} ({len(payload)} bytes): "
+                f"{', '.join(matches) if matches else 'no matching edition'}",
+                title_justify="left",
+            )
             table.add_column("edition")
             table.add_column("result")
             table.add_column("detail", overflow="fold")
@@ -326,17 +377,23 @@ def editions_command(show_types: bool, output_format: str) -> None:
     from .editiondiff import diff_editions
 
     with _guard():
-        rows = []
+        rows: list[dict[str, Any]] = []
         for ident in editions.edition_ids():
             edition = editions.load_edition(ident)
             info = edition.info
             changes = diff_editions(editions.load_edition(info.extends), edition) if info.extends else []
-            rows.append({
-                "id": ident, "title": info.title, "standard": info.standard, "extends": info.extends,
-                "types": len(edition.type_names()), "sha256": edition.sha256,
-                "differences": [change.as_dict() for change in changes],
-                **({"type_names": edition.type_names()} if show_types else {}),
-            })
+            rows.append(
+                {
+                    "id": ident,
+                    "title": info.title,
+                    "standard": info.standard,
+                    "extends": info.extends,
+                    "types": len(edition.type_names()),
+                    "sha256": edition.sha256,
+                    "differences": [change.as_dict() for change in changes],
+                    **({"type_names": edition.type_names()} if show_types else {}),
+                }
+            )
         if output_format == "json":
             out.print_json(data=rows, ensure_ascii=False)
             return

@@ -78,10 +78,25 @@ class StrictCodec:
             )
         return name
 
-    def _error(self, message: str, *, operation: str, type_name: str, path: str = "",
-               bit_offset: int | None = None, hint: str = "") -> CodecError:
-        return CodecError(message, operation=operation, edition=self.edition.id, type_name=type_name,
-                          field_path=path, bit_offset=bit_offset, hint=hint)
+    def _error(
+        self,
+        message: str,
+        *,
+        operation: str,
+        type_name: str,
+        path: str = "",
+        bit_offset: int | None = None,
+        hint: str = "",
+    ) -> CodecError:
+        return CodecError(
+            message,
+            operation=operation,
+            edition=self.edition.id,
+            type_name=type_name,
+            field_path=path,
+            bit_offset=bit_offset,
+            hint=hint,
+        )
 
     @staticmethod
     def _location(exc: Exception, type_name: str) -> str:
@@ -103,13 +118,18 @@ class StrictCodec:
         name = self._type_name(type_name)
         data = bytes(data)
         if not data:
-            raise self._error("Empty input: there are no bytes to decode.", operation="decode", type_name=name,
-                              bit_offset=0, hint="Give the frame as a file of bytes, a hex string, or '-' for stdin.")
+            raise self._error(
+                "Empty input: there are no bytes to decode.",
+                operation="decode",
+                type_name=name,
+                bit_offset=0,
+                hint="Give the frame as a file of bytes, a hex string, or '-' for stdin.",
+            )
         compiled = self.edition.spec.types[name]
         decoder = uper.Decoder(bytearray(data))
         try:
             value = compiled._type.decode(decoder)  # the internal path exposes the number of bits read
-        except Exception as exc:  # noqa: BLE001 - every library failure becomes one CodecError
+        except Exception as exc:
             raise self._decode_failure(exc, name, data) from None
         bits = decoder.number_of_read_bits()
         needed = (bits + 7) // 8
@@ -118,13 +138,27 @@ class StrictCodec:
             raise self._error(
                 f"{extra} trailing byte(s) after the end of the message: the {name} ends at bit {bits} "
                 f"(byte {needed}) but the input has {len(data)} bytes.",
-                operation="decode", type_name=name, bit_offset=needed * 8,
+                operation="decode",
+                type_name=name,
+                bit_offset=needed * 8,
                 hint="Remove the trailing bytes; if several frames were joined, give one frame per line.",
             )
         try:
             compiled.check_constraints(value)
         except asn1tools.ConstraintsError as exc:
             raise self._constraint_failure(exc, name, data) from None
+        unknown = _unknown_alternative(value, ())
+        if unknown is not None:
+            raise self._error(
+                f"The frame uses an extension alternative of a CHOICE at {unknown or 'the top level'} that edition "
+                f"{self.edition.id} does not define.",
+                operation="decode",
+                type_name=name,
+                path=unknown,
+                bit_offset=_span_start(bittrace.trace(self.edition, name, data), unknown),
+                hint="The frame is from a later edition (e.g. a Day-2 frame: try --edition csae157-2020, or "
+                "`v2xc identify`).",
+            )
         value = self._decode_open_types(name, value, data)
         return Decoded(self.edition.id, name, value, bits, data[:needed], data[needed:])
 
@@ -140,16 +174,29 @@ class StrictCodec:
         if isinstance(exc, asn1tools.codecs.OutOfDataError) or "out of data" in message:
             return self._error(
                 f"Truncated input: the {len(data)}-byte input ends before the {name} is complete.",
-                operation="decode", type_name=name, path=path, bit_offset=offset, hint=HINT_TRUNCATED,
+                operation="decode",
+                type_name=name,
+                path=path,
+                bit_offset=offset,
+                hint=HINT_TRUNCATED,
             )
         if isinstance(exc, NotImplementedError):
             return self._error(
                 f"The frame uses an ASN.1 feature the codec cannot decode ({message}).",
-                operation="decode", type_name=name, path=path, bit_offset=offset,
+                operation="decode",
+                type_name=name,
+                path=path,
+                bit_offset=offset,
                 hint="An extensible size outside its root is present; this is legal ASN.1 but not yet supported.",
             )
-        return self._error(f"Invalid encoding: {message}.", operation="decode", type_name=name, path=path,
-                           bit_offset=offset, hint=HINT_STRUCTURE)
+        return self._error(
+            f"Invalid encoding: {message.rstrip('.')}.",
+            operation="decode",
+            type_name=name,
+            path=path,
+            bit_offset=offset,
+            hint=HINT_STRUCTURE,
+        )
 
     def _constraint_failure(self, exc: Exception, name: str, data: bytes) -> CodecError:
         message = str(getattr(exc, "message", "") or exc)
@@ -158,8 +205,11 @@ class StrictCodec:
         span = bittrace.find_span(bittrace.trace(self.edition, name, data), dotted, got.group(1) if got else None)
         return self._error(
             f"Constraint violated: {message}",
-            operation="decode", type_name=name, path=span.display if span else dotted,
-            bit_offset=span.start_bit if span else None, hint=HINT_CONSTRAINT,
+            operation="decode",
+            type_name=name,
+            path=span.display if span else dotted,
+            bit_offset=span.start_bit if span else None,
+            hint=HINT_CONSTRAINT,
         )
 
     # -- open types ------------------------------------------------------------------------------------------
@@ -189,7 +239,9 @@ class StrictCodec:
                 raise self._error(
                     f"Unknown {binding.key_field} {key} in {binding.container_type}: no message type is assigned "
                     f"to it in edition {self.edition.id}.",
-                    operation="decode", type_name=name, path=".".join((*binding.path, binding.key_field)),
+                    operation="decode",
+                    type_name=name,
+                    path=".".join((*binding.path, binding.key_field)),
                     hint=f"Known {binding.key_field} values: {known}.",
                 )
             try:
@@ -198,9 +250,11 @@ class StrictCodec:
                 raise self._error(
                     f"{binding.container_type}.{binding.value_field} ({binding.key_field} {key} = {inner_name}) "
                     f"does not decode as {inner_name}: {inner_exc.message}",
-                    operation="decode", type_name=name,
+                    operation="decode",
+                    type_name=name,
                     path=f"{where}.{inner_exc.field_path}" if inner_exc.field_path else where,
-                    bit_offset=None, hint=inner_exc.hint,
+                    bit_offset=None,
+                    hint=inner_exc.hint,
                 ) from None
             container[binding.value_field] = OpenValue(inner_name, inner.value, bytes(raw))
         return value
@@ -222,7 +276,9 @@ class StrictCodec:
                 raise self._error(
                     f"{binding.container_type}.{binding.key_field} is {key!r}, which selects "
                     f"{expected or 'no type'}, but {where} holds a {inner.type_name}.",
-                    operation="encode", type_name=name, path=where,
+                    operation="encode",
+                    type_name=name,
+                    path=where,
                     hint=f"Set {binding.key_field} to the id of {inner.type_name} "
                     f"({', '.join(str(k) for k, v in binding.types.items() if v == inner.type_name) or 'none'}).",
                 )
@@ -230,8 +286,10 @@ class StrictCodec:
                 container[binding.value_field] = self.encode(inner.value, inner.type_name)
             except CodecError as inner_exc:
                 raise self._error(
-                    f"{where} ({inner.type_name}) cannot be encoded: {inner_exc.message}", operation="encode",
-                    type_name=name, path=f"{where}.{inner_exc.field_path}" if inner_exc.field_path else where,
+                    f"{where} ({inner.type_name}) cannot be encoded: {inner_exc.message}",
+                    operation="encode",
+                    type_name=name,
+                    path=f"{where}.{inner_exc.field_path}" if inner_exc.field_path else where,
                     hint=inner_exc.hint,
                 ) from None
         return value
@@ -245,18 +303,69 @@ class StrictCodec:
         try:
             return bytes(self.edition.spec.encode(name, value, check_types=True, check_constraints=True))
         except asn1tools.ConstraintsError as exc:
-            raise self._error(f"Constraint violated: {getattr(exc, 'message', exc)}", operation="encode",
-                              type_name=name, path=self._location(exc, name), hint=HINT_CONSTRAINT) from None
+            raise self._error(
+                f"Constraint violated: {getattr(exc, 'message', exc)}",
+                operation="encode",
+                type_name=name,
+                path=self._location(exc, name),
+                hint=HINT_CONSTRAINT,
+            ) from None
         except NotImplementedError as exc:
             raise self._error(
-                f"The value uses an ASN.1 feature the codec cannot encode ({exc}).", operation="encode",
-                type_name=name, path=self._location(exc, name),
+                f"The value uses an ASN.1 feature the codec cannot encode ({exc}).",
+                operation="encode",
+                type_name=name,
+                path=self._location(exc, name),
                 hint="A BIT STRING with an extensible size must have exactly its root size here.",
             ) from None
-        except Exception as exc:  # noqa: BLE001 - every library failure becomes one CodecError
-            raise self._error(f"Cannot encode: {getattr(exc, 'message', exc)}", operation="encode",
-                              type_name=name, path=self._location(exc, name),
-                              hint="Check the value against the JSON form in README.md.") from None
+        except Exception as exc:
+            raise self._error(
+                f"Cannot encode: {getattr(exc, 'message', exc)}",
+                operation="encode",
+                type_name=name,
+                path=self._location(exc, name),
+                hint="Check the value against the JSON form in README.md.",
+            ) from None
+
+
+def _unknown_alternative(value: Any, path: tuple[str | int, ...]) -> str | None:
+    """Return the path of the first CHOICE decoded as an unknown extension alternative ((None, None)), if any.
+
+    asn1tools returns ``(None, None)`` for a CHOICE extension alternative it has no definition for (X.691 23.8
+    lets a receiver skip it); a conformance decoder bound to one edition must say so instead.
+    """
+    if isinstance(value, tuple) and len(value) == 2:
+        if value[0] is None:
+            return _display(path)
+        if isinstance(value[0], str):
+            return _unknown_alternative(value[1], (*path, value[0]))
+        return None
+    if isinstance(value, dict):
+        for key, item in value.items():
+            found = _unknown_alternative(item, (*path, key))
+            if found is not None:
+                return found
+    elif isinstance(value, list):
+        for index, item in enumerate(value):
+            found = _unknown_alternative(item, (*path, index))
+            if found is not None:
+                return found
+    return None
+
+
+def _display(path: tuple[str | int, ...]) -> str:
+    text = ""
+    for part in path:
+        text += f"[{part}]" if isinstance(part, int) else (f".{part}" if text else part)
+    return text
+
+
+def _span_start(result: bittrace.TraceResult, display_path: str) -> int | None:
+    """Start bit of the field shown as ``display_path`` in a trace (None when not found)."""
+    for span in result.spans:
+        if span.display == display_path:
+            return span.start_bit
+    return None
 
 
 def _copy_value(value: Any) -> Any:

@@ -36,12 +36,11 @@ which the problem was found. Field names used: ``protocol_type``, ``version``, `
 from __future__ import annotations
 
 import functools
+import tomllib
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from importlib import resources
 from typing import Any
-
-import tomllib
 
 from conformance.errors import ConfigurationError, FramingError, SourceLocation
 
@@ -201,8 +200,7 @@ def encode_aid(aid: int) -> bytes:
             f"(0x0..{AID_MAX:#x}) — 1 byte for 0..127, 2 bytes (AID + 0x7F80) for 128..{AID_MAX}",
             field_name="aid",
             hint=(
-                "Check the AID; the 3- and 4-byte AID forms are not used by deployed equipment and are "
-                "not supported."
+                "Check the AID; the 3- and 4-byte AID forms are not used by deployed equipment and are not supported."
             ),
         )
     if aid <= _AID_ONE_BYTE_MAX:
@@ -217,9 +215,7 @@ def decode_aid(data: bytes, offset: int) -> tuple[int, int]:
     missing byte, or a first byte of 0xC0 or above (not a 1- or 2-byte form), raises :class:`FramingError`.
     """
     if offset < 0:
-        raise FramingError(
-            f"AID offset must not be negative (got {offset})", byte_offset=offset, field_name="aid"
-        )
+        raise FramingError(f"AID offset must not be negative (got {offset})", byte_offset=offset, field_name="aid")
     if offset >= len(data):
         raise _truncated("aid", offset, needed=1, data=data)
     first = data[offset]
@@ -356,8 +352,7 @@ def parse(data: bytes, *, expected_aid: int | None = None) -> DsmpPacket:
     reserved = flags & _RESERVED_MASK
     if reserved:
         raise FramingError(
-            f"DSMP reserved bits are 0b{reserved:04b}, must be 0 "
-            f"(byte 1 is 0x{flags:02x}, reserved in bits 3..0)",
+            f"DSMP reserved bits are 0b{reserved:04b}, must be 0 (byte 1 is 0x{flags:02x}, reserved in bits 3..0)",
             byte_offset=1,
             field_name="reserved",
             hint=(
@@ -494,8 +489,7 @@ class AidTable:
                 )
             if message not in MESSAGES:
                 raise ConfigurationError(
-                    f"AID table row {index} (aid {aid}): message {message!r} is not one of "
-                    f"{', '.join(MESSAGES)}",
+                    f"AID table row {index} (aid {aid}): message {message!r} is not one of {', '.join(MESSAGES)}",
                     source=where,
                 )
             if not isinstance(description, str) or not isinstance(row_source, str):
@@ -539,15 +533,11 @@ def load_aid_table(text: str | None = None, *, source: str = "conformance/data/a
         try:
             text = resource.read_text(encoding="utf-8")
         except OSError as exc:
-            raise ConfigurationError(
-                f"cannot read the AID table: {exc}", source=SourceLocation(source)
-            ) from None
+            raise ConfigurationError(f"cannot read the AID table: {exc}", source=SourceLocation(source)) from None
     try:
         document = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
-        raise ConfigurationError(
-            f"AID table is not valid TOML: {exc}", source=SourceLocation(source)
-        ) from None
+        raise ConfigurationError(f"AID table is not valid TOML: {exc}", source=SourceLocation(source)) from None
     return AidTable.from_mapping(document, source=source)
 
 

@@ -85,8 +85,14 @@ class TypeChange:
 
     def as_dict(self) -> dict[str, str]:
         """Return a JSON-ready mapping."""
-        return {"type": self.type_name, "change": self.change, "module": self.module, "before": self.before,
-                "after": self.after, "summary": self.summary}
+        return {
+            "type": self.type_name,
+            "change": self.change,
+            "module": self.module,
+            "before": self.before,
+            "after": self.after,
+            "summary": self.summary,
+        }
 
 
 def diff_editions(old: Edition, new: Edition) -> list[TypeChange]:

@@ -7,7 +7,7 @@ between DSMP and the MessageFrame; until it exists, a DSMP payload is taken to b
 from __future__ import annotations
 
 from dataclasses import dataclass
-from enum import Enum
+from enum import StrEnum
 
 from . import dsmp
 from .errors import FramingError
@@ -23,7 +23,7 @@ FRAME_MESSAGES = {
 }
 
 
-class Framing(str, Enum):
+class Framing(StrEnum):
     """How frames are wrapped on the wire or in a file."""
 
     NONE = "none"

@@ -10,14 +10,14 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from enum import Enum
+from enum import StrEnum
 
 from .codec import codec_for
 from .editions import edition_ids
 from .errors import CodecError
 
 
-class MatchStatus(str, Enum):
+class MatchStatus(StrEnum):
     """Outcome of trying one edition on one frame."""
 
     MATCH = "match"

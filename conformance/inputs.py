@@ -69,8 +69,11 @@ def _looks_like_text(content: bytes) -> bool:
 def frames_from_content(content: bytes, label: str) -> list[Frame]:
     """Split file or stdin content into frames (hex lines when text, else one raw frame)."""
     if not content:
-        raise InputError(f"{label} is empty: there is no frame to read.", source=SourceLocation(label),
-                         hint="Give a file of bytes, hex lines, or a hex string.")
+        raise InputError(
+            f"{label} is empty: there is no frame to read.",
+            source=SourceLocation(label),
+            hint="Give a file of bytes, hex lines, or a hex string.",
+        )
     if not _looks_like_text(content):
         return [Frame(label, content)]
     frames: list[Frame] = []
@@ -107,5 +110,6 @@ def read_frames(argument: str) -> list[Frame]:
     except ValueError as exc:
         raise UsageError(
             f"INPUT {argument[:60]!r} is neither an existing file nor a hex string ({exc}).",
-            hint="Give a path to a file of bytes or hex lines, a hex string such as 800b00000802011a195b1b1bc0, or '-'.",
+            hint="Give a path to a file of bytes or hex lines, a hex string such as 800b00000802011a195b1b1bc0, "
+            "or '-'.",
         ) from None

@@ -97,7 +97,9 @@ def _hex_bytes(text: Any, path: tuple[str | int, ...], key: str) -> bytes:
     try:
         return bytes.fromhex(text)
     except ValueError as exc:
-        raise _fail(path, f"'{key}' is not valid hex: {text!r}.", "Use an even number of hex digits, e.g. \"0a1b\".") from exc
+        raise _fail(
+            path, f"'{key}' is not valid hex: {text!r}.", 'Use an even number of hex digits, e.g. "0a1b".'
+        ) from exc
 
 
 def _from_special(obj: Mapping[str, Any], path: tuple[str | int, ...]) -> Any:
@@ -105,21 +107,27 @@ def _from_special(obj: Mapping[str, Any], path: tuple[str | int, ...]) -> Any:
     keys = set(obj)
     if HEX in keys:
         if keys != {HEX}:
-            raise _fail(path, f"An OCTET STRING object takes only '{HEX}', got {sorted(keys)}.", 'e.g. {"$hex": "0a1b"}')
+            raise _fail(
+                path, f"An OCTET STRING object takes only '{HEX}', got {sorted(keys)}.", 'e.g. {"$hex": "0a1b"}'
+            )
         return _hex_bytes(obj[HEX], path, HEX)
     if BITS in keys:
         if keys != {BITS, BITS_LEN}:
             raise _fail(
-                path, f"A BIT STRING object takes '{BITS}' and '{BITS_LEN}', got {sorted(keys)}.",
+                path,
+                f"A BIT STRING object takes '{BITS}' and '{BITS_LEN}', got {sorted(keys)}.",
                 'e.g. {"$bits": "0400", "$len": 16}',
             )
         data = _hex_bytes(obj[BITS], path, BITS)
         length = obj[BITS_LEN]
         if not isinstance(length, int) or isinstance(length, bool) or length < 0:
-            raise _fail(path, f"'{BITS_LEN}' must be a non-negative integer, got {length!r}.", "Give the number of bits.")
+            raise _fail(
+                path, f"'{BITS_LEN}' must be a non-negative integer, got {length!r}.", "Give the number of bits."
+            )
         if len(data) != (length + 7) // 8:
             raise _fail(
-                path, f"'{BITS}' holds {len(data)} bytes but '{BITS_LEN}' {length} bits needs {(length + 7) // 8}.",
+                path,
+                f"'{BITS}' holds {len(data)} bytes but '{BITS_LEN}' {length} bits needs {(length + 7) // 8}.",
                 "Write the bits left-aligned in whole bytes.",
             )
         unused = len(data) * 8 - length
@@ -129,7 +137,8 @@ def _from_special(obj: Mapping[str, Any], path: tuple[str | int, ...]) -> Any:
     if CHOICE in keys:
         if keys != {CHOICE, VALUE}:
             raise _fail(
-                path, f"A CHOICE object takes '{CHOICE}' and '{VALUE}', got {sorted(keys)}.",
+                path,
+                f"A CHOICE object takes '{CHOICE}' and '{VALUE}', got {sorted(keys)}.",
                 'e.g. {"$choice": "bsmFrame", "value": {...}}',
             )
         name = obj[CHOICE]
@@ -139,7 +148,8 @@ def _from_special(obj: Mapping[str, Any], path: tuple[str | int, ...]) -> Any:
     if OPEN in keys:
         if keys != {OPEN, VALUE}:
             raise _fail(
-                path, f"An open-type object takes '{OPEN}' and '{VALUE}', got {sorted(keys)}.",
+                path,
+                f"An open-type object takes '{OPEN}' and '{VALUE}', got {sorted(keys)}.",
                 'e.g. {"$open": "TestMsg", "value": {...}}',
             )
         name = obj[OPEN]
@@ -148,7 +158,9 @@ def _from_special(obj: Mapping[str, Any], path: tuple[str | int, ...]) -> Any:
         return OpenValue(name, from_json(obj[VALUE], (*path, name)))
     unknown = sorted(key for key in keys if key.startswith("$"))
     raise _fail(
-        path, f"Unknown special key(s) {unknown}.", f"Valid special keys: {HEX}, {BITS}+{BITS_LEN}, {CHOICE}+{VALUE}, {OPEN}+{VALUE}."
+        path,
+        f"Unknown special key(s) {unknown}.",
+        f"Valid special keys: {HEX}, {BITS}+{BITS_LEN}, {CHOICE}+{VALUE}, {OPEN}+{VALUE}.",
     )
 
 

@@ -96,9 +96,7 @@ def test_build_exact_bytes(kwargs: dict[str, object], payload: bytes, expected: 
 
 def test_parse_exact_bytes_one_byte_aid() -> None:
     pkt = parse(H("04006f00020102"))
-    assert pkt == DsmpPacket(
-        protocol_type=4, version=0, extensions=(), aid=111, payload=H("0102"), header_length=5
-    )
+    assert pkt == DsmpPacket(protocol_type=4, version=0, extensions=(), aid=111, payload=H("0102"), header_length=5)
     assert pkt.length == 2
     assert not pkt.option_flag
 
@@ -172,9 +170,7 @@ def test_build_parse_round_trip(payload: bytes, aid: int, extensions: list[DsmpE
 
 
 @given(payload=st.binary(max_size=64), aid=st.integers(0, AID_MAX), extensions=extensions_st)
-def test_every_truncation_is_a_framing_error(
-    payload: bytes, aid: int, extensions: list[DsmpExtension]
-) -> None:
+def test_every_truncation_is_a_framing_error(payload: bytes, aid: int, extensions: list[DsmpExtension]) -> None:
     data = build(payload, aid=aid, extensions=extensions)
     for cut in range(len(data)):
         with pytest.raises(FramingError) as info:
@@ -243,15 +239,9 @@ def test_parse_dsmp_like_bytes_raises_only_framing_error(tail: bytes) -> None:
         pytest.param("0410010703aa", "extensions[0].value", 5, "needs 3 byte(s)", id="truncated-ext-value"),
         pytest.param("041002070006", "extensions[1].length", 6, "truncated", id="truncated-2nd-ext"),
         pytest.param("0410020700", "extensions[1].element_id", 5, "truncated", id="truncated-2nd-ext-id"),
-        pytest.param(
-            "04006f00050102", "length", 3, "declares 5 payload bytes but 2 are present", id="length-longer"
-        ),
-        pytest.param(
-            "04006f00010102", "length", 3, "declares 1 payload bytes but 2 are present", id="length-shorter"
-        ),
-        pytest.param(
-            "04006f0001", "length", 3, "declares 1 payload bytes but 0 are present", id="no-payload"
-        ),
+        pytest.param("04006f00050102", "length", 3, "declares 5 payload bytes but 2 are present", id="length-longer"),
+        pytest.param("04006f00010102", "length", 3, "declares 1 payload bytes but 2 are present", id="length-shorter"),
+        pytest.param("04006f0001", "length", 3, "declares 1 payload bytes but 0 are present", id="no-payload"),
         pytest.param(
             "0410010701aa8da20000ff",
             "length",
@@ -357,9 +347,7 @@ def test_build_rejects_too_many_extensions() -> None:
     with pytest.raises(FramingError) as info:
         build(b"", aid=111, extensions=[DsmpExtension(1, b"")] * 256)
     assert info.value.field_name == "extension_count"
-    assert (
-        parse(build(b"", aid=111, extensions=[DsmpExtension(1, b"")] * 255)).extensions[254].element_id == 1
-    )
+    assert parse(build(b"", aid=111, extensions=[DsmpExtension(1, b"")] * 255)).extensions[254].element_id == 1
 
 
 def test_build_rejects_non_extension_and_non_bytes() -> None:
