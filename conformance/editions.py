@@ -147,12 +147,14 @@ def registry() -> dict[str, EditionInfo]:
                     f"Edition '{ident}': no ASN.1 file matches '{pattern}'.", source=SourceLocation(str(path))
                 )
             files.extend(matched)
-        overlays = tuple(root / name for name in entry.get("overlays", []))
-        for overlay in overlays:
-            if not overlay.is_file():
+        overlays: list[Path] = []
+        for pattern in entry.get("overlays", []):
+            matched = sorted(root.glob(pattern))
+            if not matched:
                 raise EditionError(
-                    f"Edition '{ident}': overlay file '{overlay.name}' is missing.", source=SourceLocation(str(path))
+                    f"Edition '{ident}': no overlay file matches '{pattern}'.", source=SourceLocation(str(path))
                 )
+            overlays.extend(matched)
         result[ident] = EditionInfo(
             id=ident,
             title=entry["title"],
@@ -160,7 +162,7 @@ def registry() -> dict[str, EditionInfo]:
             year=int(entry["year"]),
             pdu=entry["pdu"],
             files=tuple(files),
-            overlays=overlays,
+            overlays=tuple(overlays),
             extends=extends,
             notes=entry.get("notes", ""),
             open_types=_open_types(entry, result.get(extends) if extends else None, path),

@@ -94,12 +94,20 @@ def frames_from_content(content: bytes, label: str) -> list[Frame]:
     return frames
 
 
+def _is_file(path: Path) -> bool:
+    """``Path.is_file`` that treats names the OS refuses (too long, invalid) as "not a file"."""
+    try:
+        return path.is_file()
+    except (OSError, ValueError):
+        return False
+
+
 def read_frames(argument: str) -> list[Frame]:
     """Turn a command-line INPUT argument into frames (see module docstring)."""
     if argument == "-":
         return frames_from_content(sys.stdin.buffer.read(), "stdin")
     path = Path(argument)
-    if path.is_file():
+    if _is_file(path):
         try:
             content = path.read_bytes()
         except OSError as exc:

@@ -1,0 +1,199 @@
+"""The v2xc command line: documented exit codes, one-paragraph errors, never a traceback."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner, Result
+
+from conformance import dsmp
+from conformance.cli import main
+from conformance.codec import decode, encode
+from conformance.samples import sample_frames
+
+
+def run(*args: str, stdin: bytes | None = None) -> Result:
+    result = CliRunner().invoke(main, list(args), input=stdin)
+    assert "Traceback" not in result.output
+    assert not isinstance(result.exception, Exception) or isinstance(result.exception, SystemExit), result.exception
+    return result
+
+
+def test_decode_hex_argument_json() -> None:
+    result = run("decode", "--edition", "csae53-2020", sample_frames()["bsm"].hex())
+    assert result.exit_code == 0
+    document = json.loads(result.stdout)
+    assert document["type"] == "MessageFrame"
+    assert document["value"]["$choice"] == "bsmFrame"
+    assert document["value"]["value"]["id"] == {"$hex": b"XQ000001".hex()}
+
+
+def test_decode_auto_lists_matching_editions() -> None:
+    result = run("decode", sample_frames()["map"].hex())
+    assert result.exit_code == 0
+    document = json.loads(result.stdout)
+    assert "csae53-2020" in document["matching_editions"]
+    assert "csae53-2019" not in document["matching_editions"]
+
+
+def test_decode_tree_format() -> None:
+    result = run("decode", "-e", "csae53-2020", "--format", "tree", sample_frames()["spat"].hex())
+    assert result.exit_code == 0
+    assert "spatFrame" in result.stdout and "protected-green" in result.stdout
+
+
+def test_decode_file_of_hex_lines_with_one_bad_frame(tmp_path: Path) -> None:
+    frames = sample_frames()
+    path = tmp_path / "frames.hex"
+    path.write_text(
+        f"# two good, one truncated\n{frames['bsm'].hex()}\n\n{frames['rsm'].hex()}\n{frames['rsi'][:-9].hex()}\n"
+    )
+    result = run("decode", "-e", "csae53-2020", str(path))
+    assert result.exit_code == 1
+    lines = [json.loads(line) for line in result.stdout.splitlines() if line.strip()]
+    assert [line["source"] for line in lines] == [f"{path}:2", f"{path}:4"]
+    assert f"{path}:5:" in result.stderr and "Truncated input" in result.stderr
+    assert "1 of 3 frames are invalid" in result.stderr
+
+
+def test_decode_binary_file_and_stdin(tmp_path: Path) -> None:
+    path = tmp_path / "frame.bin"
+    path.write_bytes(sample_frames()["rsm"])
+    assert run("decode", "-e", "csae53-2020", str(path)).exit_code == 0
+    assert run("decode", "-e", "csae53-2020", "-", stdin=sample_frames()["rsm"]).exit_code == 0
+
+
+@pytest.mark.parametrize(
+    ("args", "code", "fragment"),
+    [
+        (["decode", "-e", "csae53-2020", "zz"], 2, "neither an existing file nor a hex string"),
+        (["decode", "-e", "csae53-2020", "abc"], 2, "odd number of hex digits"),
+        (["decode", "-e", "csae53-2099", "00"], 2, "Unknown edition 'csae53-2099'"),
+        (["decode", "-e", "csae53-2020", "00"], 1, "Truncated input"),
+        (["decode", "--format", "xml", "00"], 2, "Invalid value for '--format'"),
+        (["decode", "-e", "csae53-2020", "--type", "Nope", "00"], 1, "has no type 'Nope'"),
+        (["identify", "ffffffff"], 1, ""),
+    ],
+)
+def test_errors_and_exit_codes(args: list[str], code: int, fragment: str) -> None:
+    result = run(*args)
+    assert result.exit_code == code, result.output
+    assert fragment in result.output
+
+
+def test_decode_trailing_bytes_error_names_bit_offset() -> None:
+    data = sample_frames()["bsm"] + b"\x00"
+    result = run("decode", "-e", "csae53-2020", data.hex())
+    assert result.exit_code == 1
+    assert f"bit offset {len(sample_frames()['bsm']) * 8}" in result.stderr
+    assert "trailing byte" in result.stderr
+
+
+def test_encode_round_trip_through_decode_output(tmp_path: Path) -> None:
+    frame = sample_frames()["map"]
+    decoded = run("decode", "-e", "csae53-2020", frame.hex())
+    path = tmp_path / "map.json"
+    path.write_text(decoded.stdout)
+    result = run("encode", "-e", "csae53-2020", str(path))
+    assert result.exit_code == 0
+    assert result.stdout.strip() == frame.hex()
+
+
+def test_encode_bare_value_with_type_and_binary_output(tmp_path: Path) -> None:
+    from conformance import jsonvalue
+    from conformance.samples import sample_values
+
+    _alternative, value = sample_values()["rsm"]
+    path = tmp_path / "rsm.json"
+    path.write_text(jsonvalue.dumps(value))
+    out = tmp_path / "rsm.uper"
+    result = run(
+        "encode", "-e", "csae53-2020", "--type", "RoadsideSafetyMessage", "--binary", "-o", str(out), str(path)
+    )
+    assert result.exit_code == 0
+    assert out.read_bytes() == encode(value, edition="csae53-2020", type_name="RoadsideSafetyMessage")
+    assert decode(out.read_bytes(), edition="csae53-2020", type_name="RoadsideSafetyMessage").value == value
+
+
+def test_encode_out_of_range_value_names_field(tmp_path: Path) -> None:
+    from conformance import jsonvalue
+    from conformance.samples import sample_values
+
+    alternative, value = sample_values()["bsm"]
+    value["speed"] = 9000
+    path = tmp_path / "bsm.json"
+    path.write_text(jsonvalue.dumps((alternative, value)))
+    result = run("encode", "-e", "csae53-2020", str(path))
+    assert result.exit_code == 1
+    assert "bsmFrame.speed" in result.stderr and "8191" in result.stderr
+
+
+def test_encode_bad_json_names_line_and_column(tmp_path: Path) -> None:
+    path = tmp_path / "bad.json"
+    path.write_text('{"$choice": "bsmFrame",\n  "value": {oops}}\n')
+    result = run("encode", "-e", "csae53-2020", str(path))
+    assert result.exit_code == 1
+    assert f"{path}:2:" in result.stderr
+
+
+def test_encode_and_decode_with_dsmp_framing(tmp_path: Path) -> None:
+    decoded = run("decode", "-e", "csae53-2020", sample_frames()["map"].hex())
+    path = tmp_path / "map.json"
+    path.write_text(decoded.stdout)
+    encoded = run("encode", "-e", "csae53-2020", "--framing", "dsmp", str(path))
+    assert encoded.exit_code == 0
+    packet = bytes.fromhex(encoded.stdout.strip())
+    assert dsmp.parse(packet).aid == 3618
+    again = run("decode", "-e", "csae53-2020", "--framing", "dsmp", packet.hex())
+    assert again.exit_code == 0
+    assert json.loads(again.stdout)["dsmp"]["aid"] == 3618
+
+
+def test_dsmp_aid_mismatch_is_an_error() -> None:
+    packet = dsmp.build(sample_frames()["bsm"], aid=3618)
+    result = run("decode", "-e", "csae53-2020", "--framing", "dsmp", packet.hex())
+    assert result.exit_code == 1
+    assert "AID mismatch" in result.stderr
+
+
+def test_dsmp_framing_on_bare_frame_suggests_none() -> None:
+    result = run("decode", "-e", "csae53-2020", "--framing", "dsmp", sample_frames()["bsm"].hex())
+    assert result.exit_code == 1
+    assert "--framing none" in result.stderr
+
+
+def test_identify_table_and_json() -> None:
+    frame = sample_frames()["rsi"]
+    table = run("identify", frame.hex())
+    assert table.exit_code == 0 and "csae53-2020" in table.stdout
+    document = json.loads(run("identify", "--format", "json", frame.hex()).stdout)
+    assert document["matches"] == [e for e in document["matches"] if e != "csae53-2019"]
+    statuses = {row["edition"]: row["status"] for row in document["editions"]}
+    assert statuses["csae53-2020"] == "match"
+    assert statuses["csae53-2019"] == "decodes-not-canonical"
+
+
+def test_editions_lists_differences_from_the_asn1() -> None:
+    result = run("editions", "--format", "json")
+    assert result.exit_code == 0
+    rows = {row["id"]: row for row in json.loads(result.stdout)}
+    changed = {change["type"] for change in rows["csae53-2019"]["differences"]}
+    assert {"DHour", "DTimeOffset", "ConnectsToList", "Link", "NodeList", "PathPointList"} <= changed
+    hour = next(c for c in rows["csae53-2019"]["differences"] if c["type"] == "DHour")
+    assert "0..31" in hour["before"] and "0..24" in hour["after"]
+
+
+def test_python_dash_m_entry_point() -> None:
+    completed = subprocess.run(
+        [sys.executable, "-m", "conformance", "decode", "-e", "csae53-2020", "0102"],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert completed.returncode == 1
+    assert "Traceback" not in completed.stderr
+    assert "error:" in completed.stderr
