@@ -72,7 +72,8 @@ class _Tracer:
         self.decoder: Any = None
 
 
-def _children(obj: Any) -> list[Any]:
+def children_of(obj: Any) -> list[Any]:
+    """Return the compiled asn1tools types directly nested in ``obj`` (members, elements, alternatives)."""
     found: list[Any] = []
     for attr in ("root_members", "additions"):
         members = getattr(obj, attr, None)
@@ -105,7 +106,7 @@ def _instrument(root: Any, tracer: _Tracer) -> None:
         if id(obj) in seen or not hasattr(obj, "decode"):
             continue
         seen.add(id(obj))
-        pending.extend(_children(obj))
+        pending.extend(children_of(obj))
         original = obj.decode
         is_array = hasattr(obj, "element_type")
         is_recursive = hasattr(obj, "_inner")

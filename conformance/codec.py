@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import asn1tools
-from asn1tools.codecs import uper
+from asn1tools.codecs import per, uper
 
 from . import bittrace
 from .asn1schema import TypeResolver, check_shape
@@ -63,7 +63,7 @@ class StrictCodec:
     def __init__(self, edition: Edition) -> None:
         self.edition = edition
         self.resolver = TypeResolver(edition.parsed)
-        self._bindings = {binding.container_type: binding for binding in edition.info.open_types}
+        _harden_choices(edition.spec)
 
     # -- helpers ---------------------------------------------------------------------------------------------
     def _type_name(self, type_name: str | None) -> str:
@@ -147,18 +147,6 @@ class StrictCodec:
             compiled.check_constraints(value)
         except asn1tools.ConstraintsError as exc:
             raise self._constraint_failure(exc, name, data) from None
-        unknown = _unknown_alternative(value, ())
-        if unknown is not None:
-            raise self._error(
-                f"The frame uses an extension alternative of a CHOICE at {unknown or 'the top level'} that edition "
-                f"{self.edition.id} does not define.",
-                operation="decode",
-                type_name=name,
-                path=unknown,
-                bit_offset=_span_start(bittrace.trace(self.edition, name, data), unknown),
-                hint="The frame is from a later edition (e.g. a Day-2 frame: try --edition csae157-2020, or "
-                "`v2xc identify`).",
-            )
         value = self._decode_open_types(name, value, data)
         return Decoded(self.edition.id, name, value, bits, data[:needed], data[needed:])
 
@@ -328,44 +316,54 @@ class StrictCodec:
             ) from None
 
 
-def _unknown_alternative(value: Any, path: tuple[str | int, ...]) -> str | None:
-    """Return the path of the first CHOICE decoded as an unknown extension alternative ((None, None)), if any.
+def _harden_choices(spec: Any) -> None:
+    """Make every extensible CHOICE of a compiled spec reject what asn1tools would let through silently.
 
-    asn1tools returns ``(None, None)`` for a CHOICE extension alternative it has no definition for (X.691 23.8
-    lets a receiver skip it); a conformance decoder bound to one edition must say so instead.
+    asn1tools decodes a CHOICE extension alternative it has no definition for as ``(None, None)`` (X.691 lets a
+    receiver skip it), and skips whatever bytes an extension addition leaves unused in its open-type length. A
+    conformance decoder bound to one edition must say so instead. This replaces ``decode_additions`` of those
+    CHOICE objects once, at codec creation; it costs nothing on frames without extension alternatives.
     """
-    if isinstance(value, tuple) and len(value) == 2:
-        if value[0] is None:
-            return _display(path)
-        if isinstance(value[0], str):
-            return _unknown_alternative(value[1], (*path, value[0]))
-        return None
-    if isinstance(value, dict):
-        for key, item in value.items():
-            found = _unknown_alternative(item, (*path, key))
-            if found is not None:
-                return found
-    elif isinstance(value, list):
-        for index, item in enumerate(value):
-            found = _unknown_alternative(item, (*path, index))
-            if found is not None:
-                return found
-    return None
+    seen: set[int] = set()
+    pending = [compiled._type for compiled in spec.types.values()]
+    while pending:
+        obj = pending.pop()
+        if id(obj) in seen:
+            continue
+        seen.add(id(obj))
+        pending.extend(bittrace.children_of(obj))
+        if isinstance(obj, per.Choice) and obj.additions_index_to_member is not None:
+            obj.decode_additions = functools.partial(_strict_choice_additions, obj)
 
 
-def _display(path: tuple[str | int, ...]) -> str:
-    text = ""
-    for part in path:
-        text += f"[{part}]" if isinstance(part, int) else (f".{part}" if text else part)
-    return text
-
-
-def _span_start(result: bittrace.TraceResult, display_path: str) -> int | None:
-    """Start bit of the field shown as ``display_path`` in a trace (None when not found)."""
-    for span in result.spans:
-        if span.display == display_path:
-            return span.start_bit
-    return None
+def _strict_choice_additions(choice: Any, decoder: Any) -> tuple[str, Any]:
+    """Decode a CHOICE extension alternative (X.691 23.8) strictly: known index, exact open-type length."""
+    at = decoder.number_of_read_bits()
+    index = decoder.read_normally_small_non_negative_whole_number()
+    addition = choice.additions_index_to_member.get(index)
+    if addition is None:
+        known = ", ".join(member.name for member in choice.additions_index_to_member.values()) or "none"
+        raise asn1tools.codecs.DecodeError(
+            f"extension alternative number {index} of {choice.name} is not defined in this edition "
+            f"(extension alternatives known here: {known})",
+            offset=at,
+        )
+    length_bits = 8 * decoder.read_length_determinant()
+    start = decoder.number_of_bits
+    try:
+        decoded = addition.decode(decoder)
+    except asn1tools.codecs.ErrorWithLocation as exc:
+        exc.add_location(addition)
+        raise
+    unused = length_bits - (start - decoder.number_of_bits)
+    if not 0 <= unused < 8:
+        raise asn1tools.codecs.DecodeError(
+            f"the open-type length of extension alternative {addition.name} is {length_bits // 8} bytes but its "
+            f"value takes {(start - decoder.number_of_bits + 7) // 8}",
+            offset=at,
+        )
+    decoder.skip_bits(unused)
+    return (addition.name, decoded)
 
 
 def _copy_value(value: Any) -> Any:

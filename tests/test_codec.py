@@ -178,3 +178,11 @@ def test_random_bytes_never_escape_as_another_exception(data: bytes) -> None:
     # A value the strict decoder accepted satisfies every constraint, so the strict encoder must accept it too.
     assert encode(decoded.value, edition=EDITION)
     assert len(decoded.data) == len(data)
+
+
+def test_unknown_choice_extension_alternative_is_an_error_not_none() -> None:
+    """A Day-2 frame (MessageFrame extension alternative 0) under a Day-1 edition; asn1tools gives (None, None)."""
+    with pytest.raises(CodecError) as caught:
+        decode(bytes.fromhex("800b00000802011a195b1b1bc0"), edition=EDITION)
+    assert "extension alternative number 0 of MessageFrame is not defined" in caught.value.message
+    assert caught.value.bit_offset == 1
