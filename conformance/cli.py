@@ -370,7 +370,7 @@ def identify_command(framing_name: str, output_format: str, input_arg: str) -> N
 @click.option("--types", "show_types", is_flag=True, help="Also list every type of each edition.")
 @click.option("--format", "output_format", type=click.Choice(["table", "json"]), default="table", show_default=True)
 def editions_command(show_types: bool, output_format: str) -> None:
-    """List the bundled editions, their standards, and how each differs from the one it extends.
+    """List the bundled editions, oldest first, their standards, and how each differs from the previous one.
 
     The differences are computed from the ASN.1 itself, not kept by hand.
     """
@@ -378,22 +378,25 @@ def editions_command(show_types: bool, output_format: str) -> None:
 
     with _guard():
         rows: list[dict[str, Any]] = []
+        previous: str | None = None
         for ident in editions.edition_ids():
             edition = editions.load_edition(ident)
             info = edition.info
-            changes = diff_editions(editions.load_edition(info.extends), edition) if info.extends else []
+            changes = diff_editions(editions.load_edition(previous), edition) if previous else []
             rows.append(
                 {
                     "id": ident,
                     "title": info.title,
                     "standard": info.standard,
                     "extends": info.extends,
+                    "previous": previous,
                     "types": len(edition.type_names()),
                     "sha256": edition.sha256,
                     "differences": [change.as_dict() for change in changes],
                     **({"type_names": edition.type_names()} if show_types else {}),
                 }
             )
+            previous = ident
         if output_format == "json":
             out.print_json(data=rows, ensure_ascii=False)
             return
@@ -401,7 +404,11 @@ def editions_command(show_types: bool, output_format: str) -> None:
             out.print(f"[bold]{row['id']}[/]  {row['title']}  ({row['types']} types)")
             out.print(f"  standard: {row['standard']}")
             if row["extends"]:
-                out.print(f"  differs from {row['extends']} in {len(row['differences'])} type(s):")
+                out.print(f"  defined as: {row['extends']} + overlays")
+            if row["previous"]:
+                out.print(
+                    f"  differs from the previous edition {row['previous']} in {len(row['differences'])} type(s):"
+                )
                 for change in row["differences"]:
                     out.print(f"    - {change['summary']}")
             if show_types:

@@ -26,8 +26,8 @@ def render(definition: Mapping[str, Any] | None) -> str:
                 parts.append(_member(member))
         text = f"{kind} {{ {', '.join(parts)} }}"
     elif kind in ("SEQUENCE OF", "SET OF"):
-        text = f"{kind.split()[0]} {_constraint(definition)}OF {render(definition.get('element'))}".replace("  ", " ")
-        return text
+        parts = [kind.split()[0], _constraint(definition), "OF", render(definition.get("element"))]
+        return " ".join(part for part in parts if part)
     elif kind == "ENUMERATED":
         values = [f"{v[0]}({v[1]})" if v else "..." for v in definition.get("values", [])]
         text = f"ENUMERATED {{ {', '.join(values)} }}"
@@ -74,13 +74,17 @@ class TypeChange:
     before: str
     after: str
 
+    member_changes: tuple[str, ...] = ()
+
     @property
     def summary(self) -> str:
-        """One line for humans: ``DHour (DefTime): INTEGER (0..31) -> INTEGER (0..24)``."""
+        """One line for humans: ``DHour (DefTime): INTEGER (0..31) -> INTEGER (0..24)``, or member changes."""
         if self.change == "added":
             return f"{self.type_name} ({self.module}) added: {self.after}"
         if self.change == "removed":
             return f"{self.type_name} ({self.module}) removed"
+        if self.member_changes:
+            return f"{self.type_name} ({self.module}): {'; '.join(self.member_changes)}"
         return f"{self.type_name} ({self.module}): {self.before}  ->  {self.after}"
 
     def as_dict(self) -> dict[str, str]:
@@ -93,6 +97,44 @@ class TypeChange:
             "after": self.after,
             "summary": self.summary,
         }
+
+
+def _members(definition: Mapping[str, Any]) -> list[tuple[str, str]]:
+    """(name, rendering) of the members of a SEQUENCE/SET/CHOICE in order; '...' entries for extension markers."""
+    result: list[tuple[str, str]] = []
+    for member in definition.get("members", []):
+        if member is None:
+            result.append(("...", "..."))
+        elif isinstance(member, list):
+            result.extend((m["name"], "[[ " + _member(m) + " ]]") for m in member if m)
+        else:
+            result.append((member["name"], _member(member)))
+    return result
+
+
+def _member_changes(old: Mapping[str, Any], new: Mapping[str, Any]) -> list[str]:
+    """Describe member-level changes between two versions of a SEQUENCE/SET/CHOICE ([] for other kinds)."""
+    kinds = ("SEQUENCE", "SET", "CHOICE")
+    if old.get("type") not in kinds or new.get("type") != old.get("type"):
+        return []
+    before, after = _members(old), _members(new)
+    old_by_name, new_by_name = dict(before), dict(after)
+    notes = [f"added {text}" for name, text in after if name != "..." and name not in old_by_name]
+    notes += [f"removed {name}" for name, _ in before if name != "..." and name not in new_by_name]
+    notes += [
+        f"{old_by_name[name]} -> {text}"
+        for name, text in after
+        if name != "..." and name in old_by_name and old_by_name[name] != text
+    ]
+    shared_old = [name for name, _ in before if name in new_by_name]
+    shared_new = [name for name, _ in after if name in old_by_name]
+    if shared_old != shared_new:
+        notes.append("member order changed")
+    if ("...", "...") in before and ("...", "...") not in after:
+        notes.append("no longer extensible")
+    elif ("...", "...") in after and ("...", "...") not in before:
+        notes.append("became extensible")
+    return notes
 
 
 def diff_editions(old: Edition, new: Edition) -> list[TypeChange]:
@@ -108,5 +150,15 @@ def diff_editions(old: Edition, new: Edition) -> list[TypeChange]:
             module, definition = before[name]
             changes.append(TypeChange(name, "removed", module, render(definition), ""))
         elif before[name][1] != after[name][1]:
-            changes.append(TypeChange(name, "changed", after[name][0], render(before[name][1]), render(after[name][1])))
+            old_def, new_def = before[name][1], after[name][1]
+            changes.append(
+                TypeChange(
+                    name,
+                    "changed",
+                    after[name][0],
+                    render(old_def),
+                    render(new_def),
+                    tuple(_member_changes(old_def, new_def)),
+                )
+            )
     return changes

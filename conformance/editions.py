@@ -195,9 +195,15 @@ def _open_types(entry: Mapping[str, Any], parent: EditionInfo | None, path: Path
     return tuple(bindings)
 
 
+def _depth(ident: str) -> int:
+    """Number of `extends` steps from an edition to the registry's root edition."""
+    info = registry()[ident]
+    return 0 if info.extends is None else 1 + _depth(info.extends)
+
+
 def edition_ids() -> list[str]:
-    """Return the ids of the bundled editions, oldest first."""
-    return sorted(registry(), key=lambda ident: (registry()[ident].year, ident))
+    """Return the ids of the bundled editions, oldest first (within a year, a parent before what extends it)."""
+    return sorted(registry(), key=lambda ident: (registry()[ident].year, _depth(ident), ident))
 
 
 def _parse_file(path: Path) -> ParsedSpec:
