@@ -39,6 +39,15 @@ HINT_STRUCTURE = (
     "(try `v2xc identify`) or be corrupted."
 )
 
+HINT_UNKNOWN_EXTENSION = (
+    "The frame is from a later edition than this one (MessageFrame extension alternative 0 is the Day-2 "
+    "msgFrameExt of T/CSAE 157-2020: try --edition csae157-2020), or `v2xc identify` tells which edition fits."
+)
+#: X.691 11.9.3.8: lengths of 16384 and more are fragmented. asn1tools 0.169 mis-encodes fragmented CHOICE
+#: extension lengths (found while writing the Day-2 modules), so the codec refuses such frames instead of
+#: producing wrong bytes. C-V2X PC5 frames are far smaller than this.
+MAX_FRAME_BYTES = 16383
+
 
 @dataclass(frozen=True)
 class Decoded:
@@ -125,6 +134,8 @@ class StrictCodec:
                 bit_offset=0,
                 hint="Give the frame as a file of bytes, a hex string, or '-' for stdin.",
             )
+        if len(data) > MAX_FRAME_BYTES:
+            raise self._too_large("decode", name, len(data))
         compiled = self.edition.spec.types[name]
         decoder = uper.Decoder(bytearray(data))
         try:
@@ -167,6 +178,15 @@ class StrictCodec:
                 path=path,
                 bit_offset=offset,
                 hint=HINT_TRUNCATED,
+            )
+        if "extension alternative number" in message:
+            return self._error(
+                f"Unknown extension: {message.rstrip('.')}.",
+                operation="decode",
+                type_name=name,
+                path=path,
+                bit_offset=offset,
+                hint=HINT_UNKNOWN_EXTENSION,
             )
         if isinstance(exc, NotImplementedError):
             return self._error(
@@ -289,7 +309,7 @@ class StrictCodec:
         check_shape(self.resolver, name, value)
         value = self._encode_open_types(name, _copy_value(value))
         try:
-            return bytes(self.edition.spec.encode(name, value, check_types=True, check_constraints=True))
+            encoded = bytes(self.edition.spec.encode(name, value, check_types=True, check_constraints=True))
         except asn1tools.ConstraintsError as exc:
             raise self._error(
                 f"Constraint violated: {getattr(exc, 'message', exc)}",
@@ -314,6 +334,18 @@ class StrictCodec:
                 path=self._location(exc, name),
                 hint="Check the value against the JSON form in README.md.",
             ) from None
+        if len(encoded) > MAX_FRAME_BYTES:
+            raise self._too_large("encode", name, len(encoded))
+        return encoded
+
+    def _too_large(self, operation: str, name: str, size: int) -> CodecError:
+        return self._error(
+            f"The {name} is {size} bytes; frames over {MAX_FRAME_BYTES} bytes need X.691 fragmented length "
+            "determinants, which the underlying codec does not handle correctly, so they are refused.",
+            operation=operation,
+            type_name=name,
+            hint="Real PC5 frames are far smaller; split the content (e.g. fewer SSM objects per message).",
+        )
 
 
 def _harden_choices(spec: Any) -> None:

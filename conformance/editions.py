@@ -229,11 +229,14 @@ def _parse_error_position(message: str) -> tuple[int, int]:
     return 0, 0
 
 
-def merge_overlay(base: ParsedSpec, overlay: ParsedSpec, *, overlay_name: str = "overlay") -> ParsedSpec:
+def merge_overlay(
+    base: ParsedSpec, overlay: ParsedSpec, *, overlay_name: str = "overlay", check: bool = True
+) -> ParsedSpec:
     """Return ``base`` with ``overlay`` applied (the inputs are not modified).
 
     A module of the overlay named like a base module replaces or adds the types and values it defines and merges
-    its imports; a module with a new name is added whole.
+    its imports; a module with a new name is added whole. ``check=False`` defers the IMPORTS check, for overlays
+    that import from each other (the Day-2 modules do) and are checked once all are merged.
     """
     merged = copy.deepcopy(base)
     for module_name, module in overlay.items():
@@ -246,7 +249,8 @@ def merge_overlay(base: ParsedSpec, overlay: ParsedSpec, *, overlay_name: str = 
         for source_module, names in module.get("imports", {}).items():
             existing = target["imports"].setdefault(source_module, [])
             existing.extend(name for name in names if name not in existing)
-    _check_imports(merged, overlay_name)
+    if check:
+        _check_imports(merged, overlay_name)
     return merged
 
 
@@ -267,6 +271,18 @@ def _check_imports(parsed: ParsedSpec, context: str) -> None:
                     "which does not define them.",
                     hint="Fix the IMPORTS clause or the module that should define those types.",
                 )
+
+
+def _check_open_types(info: EditionInfo, parsed: ParsedSpec) -> None:
+    """Every type an open-type table names must exist in the edition."""
+    defined = set(all_type_definitions(parsed))
+    for binding in info.open_types:
+        missing = sorted({binding.container_type, *binding.types.values()} - defined)
+        if missing:
+            raise EditionError(
+                f"Edition {info.id}: its open_type table names types the ASN.1 does not define: {', '.join(missing)}.",
+                hint="Fix the type names in editions.toml or add the modules that define them.",
+            )
 
 
 def _parse_files(paths: Iterable[Path]) -> ParsedSpec:
@@ -293,7 +309,9 @@ def _resolve(info: EditionInfo) -> tuple[ParsedSpec, tuple[Path, ...]]:
     parent_parsed, parent_files = _resolve(registry()[info.extends])
     parsed = parent_parsed
     for overlay_path in info.overlays:
-        parsed = merge_overlay(parsed, _parse_file(overlay_path), overlay_name=overlay_path.name)
+        parsed = merge_overlay(parsed, _parse_file(overlay_path), overlay_name=overlay_path.name, check=False)
+    _check_imports(parsed, info.id)
+    _check_open_types(info, parsed)
     return parsed, parent_files + info.overlays
 
 
