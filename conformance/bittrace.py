@@ -155,7 +155,7 @@ def trace(edition: Edition, type_name: str, data: bytes) -> TraceResult:
     decoder = uper.Decoder(bytearray(data))
     try:
         root.decode(decoder)
-    except Exception:
+    except Exception:  # noqa: BLE001 - the point is to learn where decoding stopped
         frame = tracer.stack[-1] if tracer.stack else None
         return TraceResult(
             spans=tracer.spans,

@@ -140,7 +140,7 @@ class StrictCodec:
         decoder = uper.Decoder(bytearray(data))
         try:
             value = compiled._type.decode(decoder)  # the internal path exposes the number of bits read
-        except Exception as exc:
+        except Exception as exc:  # noqa: BLE001 - every library failure becomes one CodecError
             raise self._decode_failure(exc, name, data) from None
         bits = decoder.number_of_read_bits()
         needed = (bits + 7) // 8
@@ -326,7 +326,7 @@ class StrictCodec:
                 path=self._location(exc, name),
                 hint="A BIT STRING with an extensible size must have exactly its root size here.",
             ) from None
-        except Exception as exc:
+        except Exception as exc:  # noqa: BLE001 - every library failure becomes one CodecError
             raise self._error(
                 f"Cannot encode: {getattr(exc, 'message', exc)}",
                 operation="encode",

@@ -17,7 +17,11 @@ from __future__ import annotations
 import copy
 import functools
 import hashlib
+import os
+import pickle
 import re
+import sys
+import tempfile
 import tomllib
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
@@ -32,6 +36,7 @@ from .errors import EditionError, SourceLocation
 ASN1_PACKAGE_DIR = "asn1"
 REGISTRY_FILE = "editions.toml"
 CUSTOM_PREFIX = "custom:"
+CACHE_FORMAT = "1"  # bump when Edition or the compile step changes shape
 
 #: A parsed ASN.1 specification in asn1tools' dictionary form: {module name: {"types": ..., "imports": ...}}.
 ParsedSpec = dict[str, dict[str, Any]]
@@ -358,8 +363,72 @@ def load_edition(edition_id: str) -> Edition:
             hint=f"Valid editions: {', '.join(edition_ids())} (or point --asn1-dir at your own ASN.1 files).",
         )
     info = known[edition_id]
+    files = _files_of(info)
+    cached = _cache_load(info, files)
+    if cached is not None:
+        return cached
     parsed, files = _resolve(info)
-    return _compile(info, parsed, files)
+    edition = _compile(info, parsed, files)
+    _cache_store(edition)
+    return edition
+
+
+def _files_of(info: EditionInfo) -> tuple[Path, ...]:
+    """Every ASN.1 file an edition is built from, in build order (without parsing them)."""
+    if info.extends is None:
+        return info.files
+    return _files_of(registry()[info.extends]) + info.overlays
+
+
+def _cache_dir() -> Path | None:
+    """Folder of the compiled-edition cache, or None when disabled (``V2XC_NO_CACHE=1``)."""
+    if os.environ.get("V2XC_NO_CACHE"):
+        return None
+    base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
+    return Path(base) / "v2x-conformance" / "editions"
+
+
+def _cache_path(info: EditionInfo, files: tuple[Path, ...]) -> Path | None:
+    folder = _cache_dir()
+    if folder is None:
+        return None
+    key = hashlib.sha256(
+        "\0".join(
+            [CACHE_FORMAT, info.id, repr(info), _content_hash(files), asn1tools.__version__, sys.version]
+        ).encode()
+    ).hexdigest()[:32]
+    return folder / f"{info.id}-{key}.pickle"
+
+
+def _cache_load(info: EditionInfo, files: tuple[Path, ...]) -> Edition | None:
+    """Return the cached compiled edition, or None (missing, stale or unreadable: the caller recompiles).
+
+    The cache only ever holds what this toolkit compiled from the files hashed into the key, in the user's own
+    cache folder; a compile takes about a second per edition, loading the cache a few milliseconds.
+    """
+    path = _cache_path(info, files)
+    if path is None or not path.is_file():
+        return None
+    try:
+        with path.open("rb") as handle:
+            edition = pickle.load(handle)
+    except Exception:  # noqa: BLE001 - a broken cache entry is simply rebuilt
+        return None
+    return edition if isinstance(edition, Edition) and edition.info == info else None
+
+
+def _cache_store(edition: Edition) -> None:
+    """Write the compiled edition to the cache atomically; failures (read-only home, full disk) are ignored."""
+    path = _cache_path(edition.info, edition.source_files)
+    if path is None:
+        return
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        with tempfile.NamedTemporaryFile("wb", dir=path.parent, delete=False) as handle:
+            pickle.dump(edition, handle, protocol=pickle.HIGHEST_PROTOCOL)
+        os.replace(handle.name, path)
+    except (OSError, pickle.PicklingError, RecursionError):
+        return
 
 
 def custom_edition(folder: Path, *, pdu: str = "MessageFrame") -> Edition:
