@@ -4,7 +4,7 @@ VENV   ?= .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: demo test lint unit bench setup clean
+.PHONY: demo test lint unit bench setup clean services
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -25,7 +25,13 @@ lint: $(STAMP)
 	$(BIN)/ruff check conformance tests benchmarks
 	$(BIN)/mypy
 
-unit: $(STAMP)
+## services the tests need: a real MQTT broker (mosquitto) — started by the tests themselves on a free loopback port
+services:
+	@command -v mosquitto >/dev/null 2>&1 || { \
+	  SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
+	  $$SUDO apt-get update -qq && $$SUDO apt-get install -y -qq mosquitto >/dev/null; }
+
+unit: $(STAMP) services
 	$(BIN)/python -m pytest -q
 
 ## bench: codec throughput benchmark (see benchmarks/README.md)

@@ -413,3 +413,13 @@ def editions_command(show_types: bool, output_format: str) -> None:
                     out.print(f"    - {change['summary']}")
             if show_types:
                 out.print("  types: " + ", ".join(row["type_names"]))
+
+
+def _register_plugins() -> None:
+    """Add the command groups that live in their own modules."""
+    from .cli_sim import register as register_sim
+
+    register_sim(main)
+
+
+_register_plugins()

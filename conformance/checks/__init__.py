@@ -1,0 +1,9 @@
+"""Bundled checks. Importing this package registers them (see conformance.engine.registry).
+
+Message layer (YD/T 3710-2020 structure, device-sends tests): ``message`` (presence, strict decode, edition, rate,
+msgCnt), ``semantics`` (BSM, MAP, SPAT, RSI, RSM content rules); device-receives and robustness tests: ``active``.
+"""
+
+from . import active, message, semantics
+
+__all__ = ["active", "message", "semantics"]

@@ -1,0 +1,81 @@
+"""Small helpers shared by the check modules: parameters, observations, geometry."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from ..engine.context import ObservedFrame, RunContext
+from ..engine.model import Observation, Verdict
+from ..engine.registry import Inconclusive
+
+EARTH_RADIUS_M = 6_371_008.8
+MAX_LISTED = 5  # failing frames listed per observation; the count says how many there were
+
+
+def param(params: Mapping[str, Any], name: str, default: Any) -> Any:
+    """Return a check parameter, falling back to ``default`` (the catalogue normally supplies every value)."""
+    value = params.get(name, default)
+    return default if value is None else value
+
+
+def passed(message: str, evidence: Sequence[int] = (), **details: Any) -> Observation:
+    """A pass observation."""
+    return Observation(Verdict.PASS, message, evidence=tuple(evidence), **details)
+
+
+def failed(message: str, evidence: Sequence[int] = (), **details: Any) -> Observation:
+    """A fail observation (give field_path, expected and observed where they exist)."""
+    return Observation(Verdict.FAIL, message, evidence=tuple(evidence), **details)
+
+
+def frames_or_inconclusive(context: RunContext, message: str, minimum: int = 1) -> list[ObservedFrame]:
+    """The observed frames of ``message``; Inconclusive when fewer than ``minimum`` were seen."""
+    frames = context.frames_of(message)
+    if len(frames) < minimum:
+        window = context.observation_window
+        raise Inconclusive(
+            f"only {len(frames)} {message} frame(s) observed in the {window:g} s observation window; "
+            f"at least {minimum} needed to judge"
+        )
+    return frames
+
+
+def decoded(frames: Sequence[ObservedFrame]) -> list[ObservedFrame]:
+    """Only the frames that decoded strictly."""
+    return [frame for frame in frames if frame.ok]
+
+
+def offset_to_degrees(offset: Any) -> tuple[float, float] | None:
+    """(dlat, dlon) in 1e-7 degree units for a PositionOffsetLL CHOICE value, or None for absolute LatLon."""
+    if not (isinstance(offset, tuple) and len(offset) == 2):
+        return None
+    kind, value = offset
+    if kind == "position-LatLon":
+        return None
+    return float(value["lat"]), float(value["lon"])
+
+
+def absolute_point(ref_lat: int, ref_lon: int, offset_ll: Any) -> tuple[float, float]:
+    """Absolute (lat, lon) in 1e-7 degrees of a PositionOffsetLL relative to a reference position."""
+    kind, value = offset_ll
+    if kind == "position-LatLon":
+        return float(value["lat"]), float(value["lon"])
+    return ref_lat + float(value["lat"]), ref_lon + float(value["lon"])
+
+
+def distance_m(a: tuple[float, float], b: tuple[float, float]) -> float:
+    """Great-circle distance in metres between two (lat, lon) points given in 1e-7 degrees (haversine)."""
+    lat1, lon1, lat2, lon2 = (math.radians(v / 1e7) for v in (*a, *b))
+    h = math.sin((lat2 - lat1) / 2) ** 2 + math.cos(lat1) * math.cos(lat2) * math.sin((lon2 - lon1) / 2) ** 2
+    return 2 * EARTH_RADIUS_M * math.asin(min(1.0, math.sqrt(h)))
+
+
+def listed(items: Sequence[str]) -> str:
+    """Join up to MAX_LISTED items, saying how many more there were."""
+    head = "; ".join(items[:MAX_LISTED])
+    return head + (f"; and {len(items) - MAX_LISTED} more" if len(items) > MAX_LISTED else "")
+
+
+__all__ = ["Inconclusive", "Verdict"]

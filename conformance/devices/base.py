@@ -1,0 +1,368 @@
+"""The reference devices' common machinery: sockets on loopback, a transmission schedule, the upper tester.
+
+One thread per device runs a loop that waits (``selectors``) on the device's frame socket and its upper-tester
+socket until the next frame is due, so hundreds of simulated devices can share one process. Frames are sent to
+``send_to`` from the frame socket, which also receives the toolkit's test frames (one datagram = one frame).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import selectors
+import socket
+import threading
+import time
+from abc import ABC, abstractmethod
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from types import TracebackType
+from typing import Any, ClassVar
+
+from .. import codec
+from ..errors import CodecError, ConformanceError, FramingError, UsageError
+from ..framing import Framing, default_aid, unwrap, wrap
+from ..jsonvalue import from_json, to_json
+from ..transports.payload import ALTERNATIVES, frame_kind
+from ..uppertester import MAX_DATAGRAM, Message, UdpUpperTesterEndpoint, event, reply
+
+SUPPORTED_EDITIONS = ("csae53-2019", "csae53-2020")
+
+
+class DeviceError(UsageError):
+    """A reference device configured wrongly (unknown edition, bad rate, unknown fault, bad address)."""
+
+
+@dataclass
+class DeviceConfig:
+    """How a reference device is set up. Ports 0 mean "any free port" (read them back from the device)."""
+
+    send_to: tuple[str, int] | None = None
+    listen: int = 0
+    ut_port: int | None = 0  # None: no upper tester
+    bind: str = "127.0.0.1"
+    edition: str = "csae53-2020"
+    framing: Framing = Framing.NONE
+    rates: dict[str, float] = field(default_factory=dict)
+    faults: dict[str, float | None] = field(default_factory=dict)
+
+
+def parse_rates(text: str, allowed: Mapping[str, float]) -> dict[str, float]:
+    """Parse ``MAP:1,SPAT:2`` into {kind: Hz}; kinds must be those of ``allowed``, rates positive."""
+    rates: dict[str, float] = {}
+    for item in (part.strip() for part in text.split(",")):
+        if not item:
+            continue
+        kind, _, hz = item.partition(":")
+        kind = kind.strip().upper()
+        if kind not in allowed:
+            raise DeviceError(
+                f"Rate for {kind!r}: this device sends only {', '.join(allowed)}.",
+                hint="Write rates as KIND:HZ[,KIND:HZ], e.g. MAP:1,SPAT:2.",
+            )
+        try:
+            value = float(hz)
+        except ValueError:
+            raise DeviceError(f"Rate {item!r} is not KIND:HZ with a number of Hz.") from None
+        if value <= 0:
+            raise DeviceError(f"Rate {item!r} must be positive (remove the kind to keep its default).")
+        rates[kind] = value
+    return rates
+
+
+def time_fields(wall: float) -> tuple[int, int]:
+    """(MinuteOfTheYear, DSecond in ms within the minute) of a UTC wall time."""
+    moment = datetime.fromtimestamp(wall, tz=UTC)
+    year_start = datetime(moment.year, 1, 1, tzinfo=UTC)
+    minutes = int((moment - year_start).total_seconds() // 60)
+    return minutes, moment.second * 1000 + moment.microsecond // 1000
+
+
+class SimDevice(ABC):
+    """Base of the reference RSU and OBU. Subclasses define :attr:`DEFAULT_RATES` and :meth:`build_frame`."""
+
+    KIND = ""
+    DEFAULT_RATES: ClassVar[Mapping[str, float]] = {}
+
+    def __init__(self, config: DeviceConfig) -> None:
+        if config.edition not in SUPPORTED_EDITIONS:
+            raise DeviceError(
+                f"The reference {self.KIND} speaks {', '.join(SUPPORTED_EDITIONS)}, not {config.edition!r}."
+            )
+        self.config = config
+        self.faults = dict(config.faults)
+        self.rates = {**self.DEFAULT_RATES, **config.rates}
+        self.started_wall = 0.0
+        self.started_monotonic = 0.0
+        #: Frames sent per kind (the 0-based index of the next frame of that kind).
+        self.sent: dict[str, int] = dict.fromkeys(self.rates, 0)
+        self.received = 0
+        self.host_state: dict[str, Any] = {}
+        self.crashed = False
+        self._msg_cnt_skips: dict[str, int] = dict.fromkeys(self.rates, 0)
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+        self._lock = threading.Lock()
+        self.sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+        self.ut: UdpUpperTesterEndpoint | None = None
+        try:
+            self.sock.bind((config.bind, config.listen))
+            self.sock.setblocking(False)
+            if config.ut_port is not None:
+                self.ut = UdpUpperTesterEndpoint(self.handle_request, bind=config.bind, port=config.ut_port)
+        except OSError as exc:
+            self.sock.close()
+            raise DeviceError(f"The reference {self.KIND} cannot bind its sockets on {config.bind}: {exc}.") from None
+
+    # -- ports and life cycle -----------------------------------------------------------------------------------
+    @property
+    def port(self) -> int:
+        """UDP port the device receives test frames on (and sends its frames from)."""
+        return int(self.sock.getsockname()[1])
+
+    @property
+    def ut_port(self) -> int | None:
+        """UDP port of the device's upper tester (None without one)."""
+        return self.ut.port if self.ut else None
+
+    @property
+    def running(self) -> bool:
+        """True while the device thread runs."""
+        return self._thread is not None and self._thread.is_alive()
+
+    def start(self) -> None:
+        """Start transmitting (``config.send_to`` must be set) in a background thread."""
+        if self.config.send_to is None:
+            raise DeviceError(f"The reference {self.KIND} needs send_to (where to send its frames).")
+        if self._thread is not None:
+            return
+        self.started_wall = time.time()
+        self.started_monotonic = time.monotonic()
+        self._thread = threading.Thread(target=self._run, name=f"sim-{self.KIND}-{self.port}", daemon=True)
+        self._thread.start()
+
+    def stop(self) -> None:
+        """Stop the thread and close every socket (safe to call twice)."""
+        self._stop.set()
+        if self._thread is not None and self._thread is not threading.current_thread():
+            self._thread.join(timeout=5.0)
+        self._close_sockets()
+
+    def wait(self, timeout: float | None = None) -> bool:
+        """Wait for the device thread to end (duration elapsed, crash); True when it has ended."""
+        if self._thread is not None:
+            self._thread.join(timeout)
+        return not self.running
+
+    def _close_sockets(self) -> None:
+        self.sock.close()
+        if self.ut is not None:
+            self.ut.close()
+
+    def __enter__(self) -> SimDevice:
+        self.start()
+        return self
+
+    def __exit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        self.stop()
+
+    # -- the loop -----------------------------------------------------------------------------------------------
+    def silent(self) -> bool:
+        """True once the ``no-response`` fault has struck."""
+        if "no-response" not in self.faults:
+            return False
+        after = self.faults["no-response"]
+        return time.monotonic() - self.started_monotonic >= (2.0 if after is None else after)
+
+    def _run(self) -> None:
+        selector = selectors.DefaultSelector()
+        selector.register(self.sock, selectors.EVENT_READ, "frame")
+        if self.ut is not None:
+            selector.register(self.ut.sock, selectors.EVENT_READ, "ut")
+        periods = {kind: 1.0 / rate for kind, rate in self.rates.items()}
+        # Stagger the first frames a little, MAP first, so a receiver has the MAP before the first SPAT.
+        due = {kind: self.started_monotonic + 0.005 * n for n, kind in enumerate(self.rates)}
+        try:
+            while not self._stop.is_set():
+                now = time.monotonic()
+                wait = max(0.0, min(min(due.values(), default=now + 0.05) - now, 0.05))
+                for key, _ in selector.select(wait):
+                    if key.data == "frame":
+                        self._receive_frame()
+                    elif self.ut is not None:
+                        self.ut.handle_readable(answer=not self.silent())
+                    if self.crashed:
+                        return
+                now = time.monotonic()
+                for kind, when in due.items():
+                    if now >= when:
+                        if not self.silent():
+                            self.transmit(kind)
+                        # Keep the nominal grid; if far behind (paused process), restart the grid from now.
+                        due[kind] = when + periods[kind] if now - when < periods[kind] else now + periods[kind]
+        finally:
+            selector.close()
+            if self.crashed:
+                self._close_sockets()
+
+    # -- transmitting -------------------------------------------------------------------------------------------
+    def next_msg_cnt(self, kind: str, index: int) -> int:
+        """msgCnt of the ``index``-th frame of ``kind``: +1 mod 128, plus the skips of ``skip-msgcnt``."""
+        from .faults import periodic
+
+        if "skip-msgcnt" in self.faults and periodic(index):
+            self._msg_cnt_skips[kind] += 1
+        return (index + self._msg_cnt_skips[kind]) % 128
+
+    @abstractmethod
+    def build_frame(self, kind: str, index: int, wall: float) -> bytes:
+        """Return the MessageFrame bytes of the ``index``-th frame of ``kind`` sent at wall time ``wall``."""
+
+    def transmit(self, kind: str) -> tuple[float, bytes]:
+        """Build and send the next frame of ``kind``; return (wall time, MessageFrame bytes)."""
+        with self._lock:
+            index = self.sent[kind]
+            self.sent[kind] = index + 1
+            wall = time.time()
+            frame = self.build_frame(kind, index, wall)
+        self.send_frame(frame, kind)
+        return wall, frame
+
+    def send_frame(self, frame: bytes, kind: str = "") -> float:
+        """Send MessageFrame bytes to ``send_to`` (wrapped per the configured framing); return the wall time."""
+        assert self.config.send_to is not None
+        data = frame
+        if self.config.framing is Framing.DSMP:
+            alternative = ALTERNATIVES.get(kind or frame_kind(frame), "bsmFrame")
+            data = wrap(frame, Framing.DSMP, aid=default_aid(alternative) or 0)
+        with contextlib.suppress(OSError):  # nobody listening yet: a radio does not know either
+            self.sock.sendto(data, self.config.send_to)
+        return time.time()
+
+    def encode(self, alternative: str, value: Any, *, edition: str | None = None, checked: bool = True) -> bytes:
+        """Encode a MessageFrame (strictly, or with asn1tools' unchecked encoder for fault injection)."""
+        edition = edition or self.config.edition
+        if checked:
+            return codec.encode((alternative, value), edition=edition)
+        spec = codec.codec_for(edition).edition.spec
+        return bytes(spec.encode("MessageFrame", (alternative, value), check_constraints=False))
+
+    # -- receiving ----------------------------------------------------------------------------------------------
+    def _receive_frame(self) -> None:
+        try:
+            data, peer = self.sock.recvfrom(MAX_DATAGRAM)
+        except OSError:
+            return
+        if self.silent():
+            return
+        self.received += 1
+        report = "ut-silent" not in self.faults and self.ut is not None
+        try:
+            frame = unwrap(data, self.config.framing).payload
+            decoded = codec.decode(frame, edition=self.config.edition)
+        except (CodecError, FramingError) as exc:
+            if "crash-on-malformed" in self.faults:
+                self.crashed = True
+                return
+            if report and self.ut is not None:
+                self.ut.emit(event("frame-rejected", hex=data.hex(), error=exc.describe(), peer=f"{peer[0]}:{peer[1]}"))
+            return
+        if report and self.ut is not None:
+            alternative = decoded.value[0]
+            self.ut.emit(
+                event(
+                    "frame-received",
+                    message=ALTERNATIVES_BY_NAME.get(alternative, alternative),
+                    hex=frame.hex(),
+                    decoded=to_json(decoded.value),
+                    edition=self.config.edition,
+                    peer=f"{peer[0]}:{peer[1]}",
+                    **({"raw_hex": data.hex()} if data != frame else {}),
+                )
+            )
+
+    # -- upper tester -------------------------------------------------------------------------------------------
+    def handle_request(self, request: Message) -> Message:
+        """Answer one upper-tester request (ping, send, set-state, get-state)."""
+        kind = request["type"]
+        if kind == "ping":
+            return reply(
+                request,
+                device=self.KIND,
+                edition=self.config.edition,
+                time=time.time(),
+                uptime=time.monotonic() - self.started_monotonic,
+            )
+        if kind == "get-state":
+            return reply(
+                request,
+                device=self.KIND,
+                edition=self.config.edition,
+                host=self.host_state,
+                sent=dict(self.sent),
+                received=self.received,
+                faults=sorted(self.faults),
+            )
+        if kind == "set-state":
+            return self._set_state(request)
+        if kind == "send":
+            return self._send_request(request)
+        return reply(
+            request,
+            ok=False,
+            error=f"unknown request type {kind!r}; known: ping, subscribe, send, set-state, get-state",
+        )
+
+    def _set_state(self, request: Message) -> Message:
+        host = request.get("host")
+        if not isinstance(host, dict) or not all(
+            isinstance(value, int) and not isinstance(value, bool) for value in host.values()
+        ):
+            return reply(
+                request,
+                ok=False,
+                error='"host" must be an object of integers (lat, long, speed, heading in the units of the BSM)',
+            )
+        with self._lock:
+            self.host_state.update(host)
+            state = dict(self.host_state)
+        if self.ut is not None:
+            self.ut.emit(event("state", host=state))
+        return reply(request, host=state)
+
+    def _send_request(self, request: Message) -> Message:
+        kind = str(request.get("message", "")).upper()
+        count = request.get("count", 1)
+        if not isinstance(count, int) or not 1 <= count <= 100:
+            return reply(request, ok=False, error='"count" must be an integer 1..100')
+        frames: list[bytes] = []
+        try:
+            if "hex" in request:
+                frames = [bytes.fromhex(str(request["hex"]))] * count
+            elif "value" in request:
+                alternative = ALTERNATIVES.get(kind)
+                if alternative is None:
+                    return reply(request, ok=False, error=f'"message" must be one of {", ".join(ALTERNATIVES)}')
+                frames = [self.encode(alternative, from_json(request["value"]))] * count
+            elif kind in self.rates:
+                sent = [self.transmit(kind) for _ in range(count)]
+                return reply(request, sent=[{"time": wall, "hex": frame.hex()} for wall, frame in sent])
+            else:
+                return reply(
+                    request,
+                    ok=False,
+                    error=f"this {self.KIND} sends {', '.join(self.rates)} by itself; "
+                    'give "hex" or "value" for other messages',
+                )
+        except (ValueError, ConformanceError) as exc:
+            return reply(request, ok=False, error=str(exc))
+        sent_at = [self.send_frame(frame, kind) for frame in frames]
+        return reply(
+            request, sent=[{"time": wall, "hex": frame.hex()} for wall, frame in zip(sent_at, frames, strict=True)]
+        )
+
+
+#: MessageFrame alternative → message kind.
+ALTERNATIVES_BY_NAME = {alternative: kind for kind, alternative in ALTERNATIVES.items()}

@@ -1,0 +1,105 @@
+"""The reference OBU: BSM at 10 Hz along a closed route around the sample intersection.
+
+Content comes from :func:`conformance.vectors.traffic.bsm_stream` (kinematics, heading, path history): the route
+is a closed loop so the vehicle drives it again and again without jumping; msgCnt is +1 mod 128, ``secMark`` is
+the clock's millisecond within the minute at sending, ``id`` stays the same. When the upper tester sets the host
+state (``set-state`` with ``lat``, ``long``, ``speed``, ``heading``, ``elevation`` in BSM units), the BSM reports
+that state instead of the route (application tests drive the host vehicle this way).
+"""
+
+from __future__ import annotations
+
+import copy
+import functools
+import itertools
+from collections.abc import Mapping
+from typing import Any, ClassVar
+
+from ..vectors import traffic
+from .base import DeviceConfig, SimDevice, time_fields
+from .faults import PERIOD, periodic
+
+#: Closed route (east, north metres from the intersection): north on the through lane, around a block, back.
+ROUTE: tuple[tuple[float, float], ...] = (
+    (1.75, -250.0),
+    (1.75, 250.0),
+    (250.0, 250.0),
+    (250.0, -250.0),
+    (1.75, -250.0),
+)
+SPEED_MPS = 13.9
+INTERVAL_MS = 100
+VEHICLE_ID = b"XQ000001"
+HOST_FIELDS = ("lat", "long", "elevation", "speed", "heading")
+
+
+def _route_length() -> float:
+    return sum(abs(x1 - x0) + abs(y1 - y0) for (x0, y0), (x1, y1) in itertools.pairwise(ROUTE))
+
+
+@functools.cache
+def _bsm_values(edition: str) -> tuple[dict[str, Any], ...]:
+    count = round(_route_length() / (SPEED_MPS * INTERVAL_MS / 1000.0))
+    return tuple(
+        traffic.bsm_stream(
+            count=count,
+            route=ROUTE,
+            speed_mps=SPEED_MPS,
+            interval_ms=INTERVAL_MS,
+            vehicle_id=VEHICLE_ID,
+            edition=edition,
+        )
+    )
+
+
+class ReferenceObu(SimDevice):
+    """The built-in OBU (see module docstring); faults in :mod:`conformance.devices.faults`."""
+
+    KIND = "obu"
+    DEFAULT_RATES: ClassVar[Mapping[str, float]] = {"BSM": 10.0}
+
+    def __init__(self, config: DeviceConfig) -> None:
+        super().__init__(config)
+        if "wrong-rate" in self.faults:
+            self.rates["BSM"] = self.faults["wrong-rate"] or 5.0
+
+    def build_frame(self, kind: str, index: int, wall: float) -> bytes:
+        """Return the MessageFrame bytes of the ``index``-th BSM at wall time ``wall``."""
+        if kind != "BSM":
+            raise ValueError(f"the reference OBU does not send {kind}")
+        values = _bsm_values(self.config.edition)
+        value = copy.deepcopy(values[index % len(values)])
+        value["msgCnt"] = self.next_msg_cnt(kind, index)
+        _, ms = time_fields(wall)
+        if "secmark-jump" in self.faults and periodic(index):
+            ms += int(self.faults["secmark-jump"] or 1500)
+        value["secMark"] = ms % 60_000
+        if "bsm-id-change" in self.faults:
+            changes = (index + PERIOD - 1) // PERIOD  # 0 for frame 1, then +1 every 5 frames from frame 2
+            value["id"] = VEHICLE_ID[:-1] + bytes([(VEHICLE_ID[-1] + changes) % 256])
+        host = {key: val for key, val in self.host_state.items() if key in HOST_FIELDS}
+        if host:
+            pos = value["pos"]
+            for key in ("lat", "long", "elevation"):
+                if key in host:
+                    pos[key] = host[key]
+            for key in ("speed", "heading"):
+                if key in host:
+                    value[key] = host[key]
+            value.pop("safetyExt", None)  # the path history of the route no longer applies
+        if "wrong-edition" in self.faults:
+            value.setdefault("safetyExt", {}).setdefault("pathHistory", {"crumbData": []})
+            history = value["safetyExt"]["pathHistory"]
+            if not history["crumbData"]:
+                history["crumbData"] = [
+                    {"llvOffset": {"offsetLL": ("position-LL1", {"lon": 0, "lat": 0})}, "timeOffset": 10}
+                ]
+            history["initialPosition"] = {
+                "pos": dict(value["pos"]),
+                "posAccuracy": {"semiMajor": 20, "semiMinor": 16, "orientation": 0},  # 2019: PositionalAccuracy
+            }
+            return self.encode("bsmFrame", value, edition="csae53-2019")
+        if "out-of-range-field" in self.faults:
+            value["heading"] = 30_000  # Heading is 0..28800
+            return self.encode("bsmFrame", value, checked=False)
+        return self.encode("bsmFrame", value)

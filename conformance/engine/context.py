@@ -1,0 +1,226 @@
+"""The run context handed to every check: transport, edition, parameters, evidence, and the shared observation.
+
+Passive checks judge one shared *observation*: the frames the device sent during the observation window (live
+transports) or all frames of a recording (file/pcap). It is captured once, lazily, by the first passive case,
+so twenty message-layer requirements cost one window, not twenty. Every frame is written to the evidence
+journal (``evidence.ndjson``) with a sequence number, raw bytes and timestamps before any check sees it.
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+import time
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import IO, Any
+
+from ..codec import CodecError, codec_for
+from ..errors import ConformanceError
+from ..framing import FRAME_MESSAGES, Framing, unwrap
+from .model import EvidenceFrame
+
+
+@dataclass
+class ObservedFrame:
+    """One frame from the device: evidence seq, timing, the MessageFrame bytes, and its strict decode result."""
+
+    seq: int
+    wall_time: float
+    monotonic: float
+    peer: str
+    raw: bytes
+    frame: bytes | None
+    message: str | None = None  # BSM, MAP, SPAT, RSI, RSM, DAY2 (from the MessageFrame alternative)
+    value: Any = None  # the decoded message (inside the MessageFrame CHOICE)
+    error: ConformanceError | None = None
+    channel: str = ""
+
+    @property
+    def ok(self) -> bool:
+        """True when the frame was unwrapped and decoded strictly."""
+        return self.error is None and self.value is not None
+
+
+class EvidenceLog:
+    """Append-only evidence journal: one JSON line per frame, flushed as written (a killed run keeps it)."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self._lock = threading.Lock()
+        self._seq = self._last_seq()
+        self._handle: IO[str] = path.open("a", encoding="utf-8")
+
+    def _last_seq(self) -> int:
+        if not self.path.is_file():
+            return 0
+        last = 0
+        for line in self.path.read_text(encoding="utf-8").splitlines():
+            try:
+                last = max(last, int(json.loads(line)["seq"]))
+            except (ValueError, KeyError, TypeError):
+                continue  # a line cut by a kill mid-write is ignored
+        return last
+
+    def record(
+        self,
+        direction: str,
+        raw: bytes,
+        frame: bytes | None,
+        *,
+        wall_time: float,
+        monotonic: float,
+        channel: str = "",
+        peer: str = "",
+        note: str = "",
+    ) -> EvidenceFrame:
+        """Write one frame and return its record (with the next sequence number)."""
+        with self._lock:
+            self._seq += 1
+            entry = EvidenceFrame(
+                seq=self._seq,
+                direction=direction,
+                wall_time=wall_time,
+                monotonic=monotonic,
+                raw_hex=raw.hex(),
+                frame_hex=frame.hex() if frame is not None else None,
+                channel=channel,
+                peer=peer,
+                note=note,
+            )
+            self._handle.write(json.dumps(entry.as_dict()) + "\n")
+            self._handle.flush()
+            return entry
+
+    def close(self) -> None:
+        """Close the journal file."""
+        with self._lock:
+            self._handle.close()
+
+
+@dataclass
+class RunContext:
+    """Everything a check may use. Checks read it; only the engine and the capture step change it."""
+
+    edition: str
+    transport: Any  # conformance.transports.base.Transport
+    evidence: EvidenceLog
+    parameters: Mapping[str, Any]
+    pixit: Mapping[str, Any] = field(default_factory=dict)
+    stop: threading.Event = field(default_factory=threading.Event)
+    _observation: list[ObservedFrame] | None = None
+    _observation_window: float = 0.0
+    _observation_span: tuple[float, float] = (0.0, 0.0)
+
+    # -- frames ------------------------------------------------------------------------------------------------
+    def decode_received(self, received: Any, *, note: str = "") -> ObservedFrame:
+        """Record a received frame as evidence, unwrap its network header and decode it strictly."""
+        framing: Framing = getattr(self.transport, "framing", Framing.NONE)
+        error: ConformanceError | None = None
+        frame: bytes | None = None
+        try:
+            frame = unwrap(received.raw, framing).payload
+        except ConformanceError as exc:
+            error = exc
+        entry = self.evidence.record(
+            "rx",
+            received.raw,
+            frame,
+            wall_time=received.wall_time,
+            monotonic=received.monotonic,
+            channel=received.channel,
+            peer=received.peer,
+            note=note,
+        )
+        observed = ObservedFrame(
+            entry.seq,
+            received.wall_time,
+            received.monotonic,
+            received.peer,
+            received.raw,
+            frame,
+            error=error,
+            channel=received.channel,
+        )
+        if frame is not None:
+            try:
+                decoded = codec_for(self.edition).decode(frame)
+                alternative, value = decoded.value
+                observed.message = FRAME_MESSAGES.get(alternative, alternative)
+                observed.value = value
+            except CodecError as exc:
+                observed.error = exc
+                observed.message = _message_hint(frame)
+        return observed
+
+    def send(self, frame: bytes, *, note: str = "", channel: str = "") -> EvidenceFrame:
+        """Send a MessageFrame to the device (wrapped per the transport's framing) and record it as evidence."""
+        from ..framing import default_aid, wrap
+
+        framing: Framing = getattr(self.transport, "framing", Framing.NONE)
+        raw = frame
+        if framing is Framing.DSMP:
+            alternative = _alternative_of(frame, self.edition)
+            raw = wrap(frame, framing, aid=default_aid(alternative) if alternative else None)
+        wall = self.transport.send(raw, channel=channel)
+        return self.evidence.record(
+            "tx", raw, frame, wall_time=wall, monotonic=time.monotonic(), channel=channel, note=note
+        )
+
+    def receive_for(self, seconds: float, *, note: str = "") -> Iterator[ObservedFrame]:
+        """Yield decoded frames received during the next ``seconds`` (stops early on Ctrl-C or end of recording)."""
+        deadline = time.monotonic() + seconds
+        live = bool(getattr(self.transport.capabilities, "live", True))
+        while not self.stop.is_set():
+            remaining = deadline - time.monotonic()
+            if live and remaining <= 0:
+                return
+            received = self.transport.receive(min(remaining, 0.25) if live else 0.25)
+            if received is None:
+                if live:
+                    continue
+                return  # a recording has ended
+            yield self.decode_received(received, note=note)
+
+    def observation(self) -> list[ObservedFrame]:
+        """Return the shared observation, capturing it on first use (window: ``observation_window_s``)."""
+        if self._observation is None:
+            window = float(self.parameters.get("observation_window_s", 5.0))
+            self._observation_window = window
+            start = time.monotonic()
+            self._observation = list(self.receive_for(window, note="observation"))
+            self._observation_span = (start, time.monotonic())
+        return self._observation
+
+    @property
+    def observation_span(self) -> tuple[float, float]:
+        """Monotonic start and end of the observation window (live transports)."""
+        return self._observation_span
+
+    @property
+    def observation_window(self) -> float:
+        """Length of the observation window in seconds (after :meth:`observation` ran)."""
+        return self._observation_window
+
+    def frames_of(self, message: str) -> list[ObservedFrame]:
+        """Frames of one message kind (BSM, MAP, SPAT, RSI, RSM) in the observation, decoded or not."""
+        return [frame for frame in self.observation() if frame.message == message]
+
+
+def _message_hint(frame: bytes) -> str | None:
+    """Best guess of the message kind of an undecodable frame from its first byte (STANDARDS-FACTS §2)."""
+    if not frame:
+        return None
+    first = frame[0]
+    if first & 0x80:
+        return "DAY2"
+    return {0: "BSM", 1: "MAP", 2: "RSM", 3: "SPAT", 4: "RSI"}.get((first >> 4) & 0x07)
+
+
+def _alternative_of(frame: bytes, edition: str) -> str | None:
+    try:
+        value = codec_for(edition).decode(frame).value
+    except CodecError:
+        return None
+    return value[0] if isinstance(value, tuple) else None

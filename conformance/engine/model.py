@@ -1,0 +1,114 @@
+"""Verdicts, evidence and case results — the records every listener, journal and report is built from.
+
+Verdicts follow ISO/IEC 9646 / ETSI practice: pass, fail, inconc (inconclusive), none (not applicable / not
+run), error (the harness, not the device, failed). A requirement with no check is recorded as ``none`` with
+status ``not-tested`` — never as pass.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from enum import StrEnum
+from typing import Any
+
+
+class Verdict(StrEnum):
+    """The closed set of verdicts."""
+
+    PASS = "pass"
+    FAIL = "fail"
+    INCONC = "inconc"
+    NONE = "none"
+    ERROR = "error"
+
+
+#: Which verdict wins when several checks of one case disagree (worst first).
+VERDICT_SEVERITY = {Verdict.ERROR: 4, Verdict.FAIL: 3, Verdict.INCONC: 2, Verdict.PASS: 1, Verdict.NONE: 0}
+
+
+def worst(verdicts: list[Verdict]) -> Verdict:
+    """Combine verdicts: error > fail > inconc > pass > none (an empty list is none)."""
+    return max(verdicts, key=VERDICT_SEVERITY.__getitem__, default=Verdict.NONE)
+
+
+@dataclass(frozen=True)
+class EvidenceFrame:
+    """One frame exchanged with the device under test, exactly as on the wire, with timestamps.
+
+    ``direction`` is ``"rx"`` (from the device) or ``"tx"`` (to the device); ``wall_time`` is UTC seconds since
+    the epoch, ``monotonic`` the run's monotonic clock (for intervals); ``frame_hex`` is the MessageFrame after
+    any network header was removed (``None`` when it could not be unwrapped).
+    """
+
+    seq: int
+    direction: str
+    wall_time: float
+    monotonic: float
+    raw_hex: str
+    frame_hex: str | None
+    channel: str = ""
+    peer: str = ""
+    note: str = ""
+
+    def as_dict(self) -> dict[str, Any]:
+        """Return a JSON-ready mapping."""
+        return asdict(self)
+
+
+@dataclass(frozen=True)
+class Observation:
+    """One finding of a check: what was expected, what was observed, where (field path) and on which frames."""
+
+    verdict: Verdict
+    message: str
+    check: str = ""
+    field_path: str = ""
+    expected: Any = None
+    observed: Any = None
+    evidence: tuple[int, ...] = ()  # EvidenceFrame.seq values
+    unit: str = ""
+
+    def as_dict(self) -> dict[str, Any]:
+        """Return a JSON-ready mapping."""
+        data = asdict(self)
+        data["verdict"] = self.verdict.value
+        data["evidence"] = list(self.evidence)
+        return data
+
+
+@dataclass
+class CaseResult:
+    """The verdict of one test case (one requirement on one device), with its observations and evidence."""
+
+    case_id: str
+    requirement_id: str
+    title: str
+    clause: str
+    framework_node: str
+    verdict: Verdict
+    status: str  # "run", "not-applicable", "not-tested", "skipped"
+    reason: str = ""
+    observations: list[Observation] = field(default_factory=list)
+    evidence_file: str = ""
+    evidence_count: int = 0
+    started: str = ""
+    finished: str = ""
+    duration_s: float = 0.0
+    parameters: dict[str, Any] = field(default_factory=dict)
+
+    def as_dict(self) -> dict[str, Any]:
+        """Return a JSON-ready mapping (the journal's record)."""
+        data = asdict(self)
+        data["verdict"] = self.verdict.value
+        data["observations"] = [obs.as_dict() for obs in self.observations]
+        return data
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> CaseResult:
+        """Rebuild a result from its journal record."""
+        observations = [
+            Observation(**{**obs, "verdict": Verdict(obs["verdict"]), "evidence": tuple(obs.get("evidence", ()))})
+            for obs in data.get("observations", [])
+        ]
+        fields = {k: v for k, v in data.items() if k not in ("observations", "verdict")}
+        return cls(**fields, verdict=Verdict(data["verdict"]), observations=observations)
