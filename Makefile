@@ -37,6 +37,7 @@ unit: $(STAMP) services
 ## bench: codec throughput benchmark (see benchmarks/README.md)
 bench: $(STAMP)
 	$(BIN)/python benchmarks/bench_codec.py
+	$(BIN)/python benchmarks/bench_vectors.py --count 300
 
 clean:
 	rm -rf $(VENV) build *.egg-info .pytest_cache .mypy_cache .ruff_cache .hypothesis

@@ -118,55 +118,23 @@ def _times(frames: Sequence[ObservedFrame], live: bool) -> list[float]:
 
 @check("message.rate", parameters=("message", "rate_hz", "tolerance_pct", "max_interval_ms", "min_frames"))
 def transmission_rate(context: RunContext, params: Mapping[str, Any]) -> Sequence[Observation]:
-    """The message is sent at the required rate (mean rate within tolerance; no gap beyond the maximum interval)."""
+    """The message is sent at the required rate: mean rate within tolerance of ``rate_hz`` (when given), no
+    interval longer than ``max_interval_ms`` (when given, e.g. MAP <= 1 s, SPAT <= 500 ms), and no silence at the
+    end of the window (a device that stopped sending)."""
     message = _message(params)
-    minimum = int(param(params, "min_frames", 3))
-    frames = frames_or_inconclusive(context, message, minimum)
+    nominal = params.get("rate_hz")
+    max_interval = params.get("max_interval_ms")
+    if nominal is None and max_interval is None:
+        raise NotApplicable("neither rate_hz nor max_interval_ms is given for this requirement")
     live = bool(getattr(context.transport.capabilities, "live", True))
-    times = _times(frames, live)
-    intervals = [round((b - a) * 1000.0, 3) for a, b in pairwise(times)]
-    if not intervals or times[-1] <= times[0]:
-        raise Inconclusive(f"{message} frames carry no usable timing (all received at the same instant)")
-    rate = (len(times) - 1) / (times[-1] - times[0])
-    nominal = float(param(params, "rate_hz", 10.0))
-    tolerance = float(param(params, "tolerance_pct", 10.0))
-    low, high = nominal * (1 - tolerance / 100), nominal * (1 + tolerance / 100)
-    stats = {
-        "rate_hz": round(rate, 3),
-        "frames": len(frames),
-        "intervals_ms": intervals,
-        "mean_interval_ms": round(statistics.fmean(intervals), 3),
-        "max_interval_ms": max(intervals),
-        "min_interval_ms": min(intervals),
-    }
-    evidence = [f.seq for f in frames]
+    if not bool(getattr(context.transport.capabilities, "timestamps", True)):
+        raise NotApplicable(f"the recording ({context.transport.url}) carries no receive times")
+    frames = context.frames_of(message)
     observations: list[Observation] = []
-    expected = f"{nominal:g} Hz ± {tolerance:g} % ({low:.3g}..{high:.3g} Hz)"
-    if low <= rate <= high:
-        observations.append(
-            passed(
-                f"{message} rate {rate:.3f} Hz within {expected}",
-                evidence[:3],
-                field_path="rate",
-                expected=expected,
-                observed=stats,
-                unit="Hz",
-            )
-        )
-    else:
-        observations.append(
-            failed(
-                f"{message} rate {rate:.3f} Hz outside {expected}",
-                evidence[:10],
-                field_path="rate",
-                expected=expected,
-                observed=stats,
-                unit="Hz",
-            )
-        )
-    if live:
+    expected_period_ms = 1000.0 / float(nominal) if nominal else float(max_interval)
+    if live and frames:
         silence_ms = (context.observation_span[1] - frames[-1].monotonic) * 1000.0
-        allowed_ms = max(2000.0 / nominal, float(params.get("max_interval_ms") or 0.0))
+        allowed_ms = max(2 * expected_period_ms, float(max_interval or 0.0))
         if silence_ms > allowed_ms:
             observations.append(
                 failed(
@@ -178,19 +146,64 @@ def transmission_rate(context: RunContext, params: Mapping[str, Any]) -> Sequenc
                     unit="ms",
                 )
             )
-    max_interval = params.get("max_interval_ms")
+    minimum = int(param(params, "min_frames", 3))
+    if len(frames) < minimum:
+        if observations:
+            return observations
+        frames = frames_or_inconclusive(context, message, minimum)
+    times = _times(frames, live)
+    intervals = [round((b - a) * 1000.0, 3) for a, b in pairwise(times)]
+    if times[-1] <= times[0]:
+        raise Inconclusive(f"{message} frames carry no usable timing (all received at the same instant)")
+    rate = (len(times) - 1) / (times[-1] - times[0])
+    stats = {
+        "rate_hz": round(rate, 3),
+        "frames": len(frames),
+        "intervals_ms": intervals,
+        "mean_interval_ms": round(statistics.fmean(intervals), 3),
+        "max_interval_ms": max(intervals),
+        "min_interval_ms": min(intervals),
+    }
+    evidence = [f.seq for f in frames]
+    if nominal is not None:
+        tolerance = float(param(params, "tolerance_pct", 10.0))
+        low, high = float(nominal) * (1 - tolerance / 100), float(nominal) * (1 + tolerance / 100)
+        expected = f"{float(nominal):g} Hz ± {tolerance:g} % ({low:.3g}..{high:.3g} Hz)"
+        verdict = passed if low <= rate <= high else failed
+        word = "within" if low <= rate <= high else "outside"
+        observations.append(
+            verdict(
+                f"{message} rate {rate:.3f} Hz {word} {expected}",
+                evidence[:10],
+                field_path="rate",
+                expected=expected,
+                observed=stats,
+                unit="Hz",
+            )
+        )
     if max_interval is not None:
         gaps = [(i, gap) for i, gap in enumerate(intervals) if gap > float(max_interval)]
         if gaps:
-            index, gap = gaps[0]
+            index, gap = max(gaps, key=lambda item: item[1])
             observations.append(
                 failed(
-                    f"{len(gaps)} {message} interval(s) exceed {float(max_interval):g} ms; "
-                    f"longest {max(g for _, g in gaps):.1f} ms",
+                    f"{len(gaps)} {message} interval(s) exceed {float(max_interval):g} ms; longest {gap:.1f} ms",
                     [frames[index].seq, frames[index + 1].seq],
                     field_path="interval",
                     expected=f"<= {float(max_interval):g} ms",
-                    observed=gap,
+                    observed=stats,
+                    unit="ms",
+                )
+            )
+        else:
+            observations.append(
+                passed(
+                    f"every {message} interval <= {float(max_interval):g} ms (longest {max(intervals):.1f} ms, "
+                    f"mean rate {rate:.3f} Hz)",
+                    evidence[:3],
+                    field_path="interval",
+                    expected=f"<= {float(max_interval):g} ms",
+                    observed=stats,
                     unit="ms",
                 )
             )

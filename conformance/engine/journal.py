@@ -29,6 +29,7 @@ class Journal:
 
     def _write(self, record: dict[str, Any]) -> None:
         if self._handle is None:
+            _drop_partial_last_line(self.path)
             self._handle = self.path.open("a", encoding="utf-8")
         self._handle.write(json.dumps(record, ensure_ascii=False, sort_keys=True) + "\n")
         self._handle.flush()
@@ -49,6 +50,16 @@ class Journal:
             if self._handle is not None:
                 self._handle.close()
                 self._handle = None
+
+
+def _drop_partial_last_line(path: Path) -> None:
+    """Cut a record left half-written by a killed run, so that appending after it keeps the file valid NDJSON."""
+    if not path.is_file():
+        return
+    data = path.read_bytes()
+    if data and not data.endswith(b"\n"):
+        with path.open("r+b") as handle:
+            handle.truncate(data.rfind(b"\n") + 1)
 
 
 @dataclass

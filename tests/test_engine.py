@@ -1,0 +1,284 @@
+"""The engine and the message-layer checks, proven against the reference devices: clean → pass, each fault → fail.
+
+Every check runs against the built-in RSU/OBU over real loopback UDP (sim:// transport). Observation windows are
+short (a few seconds) so the suite stays quick; timing *accuracy* is measured in benchmarks/, not here.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from conformance.engine.context import EvidenceLog, RunContext
+from conformance.engine.journal import Journal, read_journal
+from conformance.engine.model import Verdict
+from conformance.engine.registry import check, registered_checks
+from conformance.engine.runner import CheckCall, Engine, PlannedCase, run_case
+from conformance.errors import ConfigurationError
+from conformance.transports import open_transport
+
+EDITION = "csae53-2020"
+WINDOW = 3.0
+RSU_RATES = {"MAP": 1, "SPAT": 2, "RSI": 1, "RSM": 10}
+
+
+def case(check_id: str, **params: Any) -> PlannedCase:
+    label = f"{check_id}/{params.get('message', '')}"
+    return PlannedCase(
+        label, f"TEST/{label}", label, "test clause", "test node", "selected", checks=(CheckCall(check_id, params),)
+    )
+
+
+def rsu_cases() -> list[PlannedCase]:
+    cases = []
+    for message, rate in RSU_RATES.items():
+        cases += [
+            case("message.present", message=message),
+            case("message.decode-strict", message=message),
+            case("message.edition", message=message),
+            case("message.rate", message=message, rate_hz=rate, tolerance_pct=25),
+            case("message.msgcnt-sequence", message=message),
+        ]
+    cases += [
+        case(name)
+        for name in (
+            "map.references-resolve",
+            "spat.phase-ids-in-map",
+            "spat.countdown-consistent",
+            "rsi.path-near-refpos",
+            "rsi.event-codes",
+            "rsm.participants-valid",
+        )
+    ]
+    cases += [
+        case("receive.decode-echo", message="BSM", count=2),
+        case("robustness.survives-invalid", message="BSM", count=6, recovery_window_s=2.0),
+    ]
+    return cases
+
+
+def obu_cases() -> list[PlannedCase]:
+    return [
+        case("message.decode-strict", message="BSM"),
+        case("message.edition", message="BSM"),
+        case("message.rate", message="BSM", rate_hz=10, tolerance_pct=25),
+        case("message.msgcnt-sequence", message="BSM"),
+        case("bsm.id-stable"),
+        case("bsm.secmark-consistent", max_skew_ms=300),
+        case("receive.decode-echo", message="MAP", count=2),
+    ]
+
+
+def run(url: str, cases: list[PlannedCase], tmp_path: Path) -> dict[str, Any]:
+    transport = open_transport(url)
+    transport.open()
+    try:
+        context = RunContext(
+            edition=EDITION,
+            transport=transport,
+            evidence=EvidenceLog(tmp_path / "evidence.ndjson"),
+            parameters={"observation_window_s": WINDOW},
+        )
+        engine = Engine(
+            cases, context, [Journal(tmp_path)], run_id="t", out_dir=str(tmp_path), metadata={"target": url}
+        )
+        finished = engine.run()
+    finally:
+        transport.close()
+    context.evidence.close()
+    return {result.case_id: result for result in finished.results}
+
+
+@pytest.fixture(scope="module")
+def clean_rsu(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
+    return run("sim://rsu", rsu_cases(), tmp_path_factory.mktemp("clean-rsu"))
+
+
+def test_every_check_passes_against_the_clean_rsu(clean_rsu: dict[str, Any]) -> None:
+    verdicts = {case_id: result.verdict for case_id, result in clean_rsu.items()}
+    assert set(verdicts.values()) == {Verdict.PASS}, {k: v for k, v in verdicts.items() if v is not Verdict.PASS}
+
+
+def test_every_check_passes_against_the_clean_obu(tmp_path: Path) -> None:
+    results = run("sim://obu", obu_cases(), tmp_path)
+    bad = {
+        k: (r.verdict, [o.message for o in r.observations]) for k, r in results.items() if r.verdict is not Verdict.PASS
+    }
+    assert not bad
+
+
+# fault -> the case ids that must fail (and every other case of the same run must not fail)
+RSU_FAULTS = {
+    "skip-msgcnt": {"message.msgcnt-sequence/SPAT", "message.msgcnt-sequence/RSM"},
+    "wrong-rate": {"message.rate/SPAT"},
+    "out-of-range-field": {"message.decode-strict/RSM", "message.edition/RSM"},
+    "spat-timing-jump": {"spat.countdown-consistent/"},
+    "map-spat-mismatch": {"spat.phase-ids-in-map/"},
+    "wrong-edition": {"message.decode-strict/RSI", "message.edition/RSI"},
+    "crash-on-malformed": {"robustness.survives-invalid/BSM"},
+    "ut-silent": {"receive.decode-echo/BSM"},
+}
+
+
+@pytest.mark.parametrize("fault", sorted(RSU_FAULTS))
+def test_each_rsu_fault_is_caught_by_its_requirement(fault: str, tmp_path: Path) -> None:
+    expected = RSU_FAULTS[fault]
+    wanted = [c for c in rsu_cases() if c.case_id in expected or c.case_id.startswith("message.present")]
+    if fault in ("crash-on-malformed", "ut-silent"):
+        wanted = [c for c in rsu_cases() if c.case_id in expected]
+    results = run(f"sim://rsu?fault={fault}", wanted, tmp_path)
+    failing = {case_id for case_id, result in results.items() if result.verdict is Verdict.FAIL}
+    assert failing == expected
+    for case_id in expected:
+        observation = next(o for o in results[case_id].observations if o.verdict is Verdict.FAIL)
+        assert observation.message and observation.evidence, case_id
+
+
+OBU_FAULTS = {
+    "bsm-id-change": {"bsm.id-stable/"},
+    "secmark-jump": {"bsm.secmark-consistent/"},
+    "wrong-rate": {"message.rate/BSM"},
+}
+
+
+@pytest.mark.parametrize("fault", sorted(OBU_FAULTS))
+def test_each_obu_fault_is_caught(fault: str, tmp_path: Path) -> None:
+    cases = [c for c in obu_cases() if not c.case_id.startswith("receive.")]
+    results = run(f"sim://obu?fault={fault}", cases, tmp_path)
+    failing = {case_id for case_id, result in results.items() if result.verdict is Verdict.FAIL}
+    assert failing == OBU_FAULTS[fault]
+
+
+def test_device_that_stops_yields_fail_or_inconc_and_the_run_finishes(tmp_path: Path) -> None:
+    results = run("sim://rsu?fault=no-response:1", rsu_cases(), tmp_path)
+    assert len(results) == len(rsu_cases())
+    assert results["message.rate/SPAT"].verdict is Verdict.FAIL
+    assert results["receive.decode-echo/BSM"].verdict in (Verdict.INCONC, Verdict.FAIL)
+    journal = read_journal(tmp_path)
+    assert journal.ended and set(journal.cases) == set(results)
+
+
+def test_evidence_holds_exact_bytes_with_timestamps(clean_rsu: dict[str, Any], tmp_path: Path) -> None:
+    result = clean_rsu["message.decode-strict/SPAT"]
+    assert result.observations[0].evidence
+
+
+def test_harness_exception_becomes_error_and_run_goes_on(tmp_path: Path) -> None:
+    @check("test.explodes")
+    def explodes(context: RunContext, params: Any) -> list[Any]:
+        raise RuntimeError("boom")
+
+    transport = open_transport(f"file://{_hex_file(tmp_path)}")
+    transport.open()
+    context = RunContext(
+        edition=EDITION, transport=transport, evidence=EvidenceLog(tmp_path / "e.ndjson"), parameters={}
+    )
+    broken = run_case(case("test.explodes"), context)
+    assert broken.verdict is Verdict.ERROR
+    assert "RuntimeError: boom" in broken.observations[0].message
+    after = run_case(case("message.decode-strict", message="BSM"), context)
+    assert after.verdict is Verdict.PASS
+
+
+def _hex_file(tmp_path: Path) -> Path:
+    from conformance.samples import sample_frames
+
+    path = tmp_path / "frames.hex"
+    path.write_text("\n".join(sample_frames()["bsm"].hex() for _ in range(3)) + "\n")
+    return path
+
+
+def test_missing_capability_is_not_applicable_not_failure(tmp_path: Path) -> None:
+    transport = open_transport(f"file://{_hex_file(tmp_path)}")
+    transport.open()
+    context = RunContext(
+        edition=EDITION, transport=transport, evidence=EvidenceLog(tmp_path / "e.ndjson"), parameters={}
+    )
+    result = run_case(case("receive.decode-echo", message="BSM"), context)
+    assert result.verdict is Verdict.NONE
+    assert result.status == "not-applicable"
+    assert "lacks send" in result.reason
+
+
+def test_unimplemented_check_is_not_tested_never_pass(tmp_path: Path) -> None:
+    transport = open_transport(f"file://{_hex_file(tmp_path)}")
+    context = RunContext(
+        edition=EDITION, transport=transport, evidence=EvidenceLog(tmp_path / "e.ndjson"), parameters={}
+    )
+    result = run_case(case("no.such-check"), context)
+    assert result.verdict is Verdict.NONE and result.status == "not-tested"
+
+
+def test_registration_rejects_bad_plugins() -> None:
+    with pytest.raises(ConfigurationError, match="registered twice"):
+        check("message.rate")(lambda context, params: [])
+    with pytest.raises(ConfigurationError, match="unknown capability 'radio'"):
+        check("x.y", needs=("radio",))
+    assert "message.rate" in registered_checks()
+
+
+def test_journal_survives_a_cut_last_line_and_resume_skips_done_cases(tmp_path: Path) -> None:
+    cases = [case("message.decode-strict", message="BSM"), case("message.msgcnt-sequence", message="BSM")]
+    transport = open_transport(f"file://{_hex_file(tmp_path)}")
+    transport.open()
+    context = RunContext(
+        edition=EDITION, transport=transport, evidence=EvidenceLog(tmp_path / "e.ndjson"), parameters={}
+    )
+    Engine(cases[:1], context, [Journal(tmp_path)], run_id="r", out_dir=str(tmp_path), metadata={}).run()
+    journal_path = tmp_path / "journal.ndjson"
+    lines = journal_path.read_text().splitlines()
+    journal_path.write_text("\n".join(lines[:-1]) + '\n{"type": "case", "case_id": "cut-by-kil')  # killed mid-write
+    contents = read_journal(tmp_path)
+    assert set(contents.cases) == {cases[0].case_id} and not contents.ended
+    seen: list[str] = []
+    Engine(
+        cases,
+        context,
+        [Journal(tmp_path), lambda e: seen.append(type(e).__name__)],
+        run_id="r",
+        out_dir=str(tmp_path),
+        metadata={},
+        done=contents.cases,
+    ).run()
+    assert seen.count("CaseStarted") == 1  # only the case that had no verdict
+    resumed = read_journal(tmp_path)  # the cut record was dropped; the file is valid NDJSON again
+    assert set(resumed.cases) == {c.case_id for c in cases} and resumed.ended
+
+
+def test_interrupt_stops_cleanly_and_keeps_results(tmp_path: Path) -> None:
+    cases = [case("message.decode-strict", message="BSM"), case("message.msgcnt-sequence", message="BSM")]
+    transport = open_transport(f"file://{_hex_file(tmp_path)}")
+    transport.open()
+    context = RunContext(
+        edition=EDITION, transport=transport, evidence=EvidenceLog(tmp_path / "e.ndjson"), parameters={}
+    )
+
+    def interrupt_after_first(event: Any) -> None:
+        if type(event).__name__ == "CaseFinished":
+            context.stop.set()
+
+    finished = Engine(
+        cases, context, [Journal(tmp_path), interrupt_after_first], run_id="r", out_dir=str(tmp_path), metadata={}
+    ).run()
+    assert finished.interrupted and len(finished.results) == 1
+    assert read_journal(tmp_path).interrupted
+
+
+@pytest.fixture(autouse=True)
+def _no_leaked_threads() -> Iterator[None]:
+    import threading
+
+    before = {t.ident for t in threading.enumerate()}
+    yield
+    import time
+
+    deadline = time.monotonic() + 3
+    while time.monotonic() < deadline:
+        extra = [t for t in threading.enumerate() if t.ident not in before and t.is_alive() and not t.daemon]
+        if not extra:
+            return
+        time.sleep(0.05)
+    raise AssertionError(f"threads left running: {extra}")
