@@ -16,7 +16,7 @@ setup: $(STAMP)
 
 ## demo: decode, identify and re-encode the bundled sample frames (the run engine will replace this with a profile run)
 demo: $(STAMP)
-	$(BIN)/python -m conformance.demo --out reports/demo
+	$(BIN)/v2xc run --profile csae53-2020-rsu --target sim://rsu --out reports/demo-$$(date -u +%Y%m%dT%H%M%SZ)
 
 ## test: lint, type-check and run the test suite
 test: lint unit

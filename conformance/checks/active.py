@@ -89,6 +89,7 @@ def decode_echo(context: RunContext, params: Mapping[str, Any]) -> Sequence[Obse
     _drain(tester)
     observations: list[Observation] = []
     silent: list[str] = []
+    echoed: list[int] = []
     for frame, value in valid_frames(context.edition, message, count, seed=int(param(params, "seed", 1))):
         sent = context.send(frame, note=f"receive test {message}")
         report = _wait_for_report(tester, frame, timeout)
@@ -113,7 +114,11 @@ def decode_echo(context: RunContext, params: Mapping[str, Any]) -> Sequence[Obse
                 )
             )
         else:
-            observations.append(passed(f"frame #{sent.seq} reported back field for field", [sent.seq]))
+            echoed.append(sent.seq)
+    if echoed:
+        observations.append(
+            passed(f"{len(echoed)} of {count} {message} frame(s) reported back field for field", echoed)
+        )
     if silent and len(silent) == count:
         try:
             tester.request("ping")

@@ -407,3 +407,93 @@ def rsm_participants_valid(context: RunContext, params: Mapping[str, Any]) -> Se
             f"{count} participant record(s) in {len(frames)} RSM frame(s) are consistent", [f.seq for f in frames[:3]]
         )
     ]
+
+
+@check("rsi.priority-bits")
+def rsi_priority_bits(context: RunContext, params: Mapping[str, Any]) -> Sequence[Observation]:
+    """RSI priority octets use only their top three bits (STANDARDS-FACTS §9: "top 3 of 8 bits used")."""
+    frames = decoded(frames_or_inconclusive(context, "RSI"))
+    problems: list[str] = []
+    seen = 0
+    for frame in frames:
+        for kind in ("rtes", "rtss"):
+            for index, item in enumerate(frame.value.get(kind, [])):
+                priority = item.get("priority")
+                if priority is None:
+                    continue
+                seen += 1
+                if bytes(priority)[0] & 0x1F:
+                    problems.append(f"#{frame.seq} {kind}[{index}].priority = 0x{bytes(priority).hex()}")
+    if seen == 0:
+        raise Inconclusive("no RSI event or sign carries a priority")
+    if problems:
+        return [
+            failed(
+                f"RSI priority uses its low 5 bits: {listed(problems)}",
+                [frames[0].seq],
+                field_path="rtes.priority",
+                expected="low 5 bits zero",
+                observed=problems[0],
+            )
+        ]
+    return [passed(f"{seen} RSI priority value(s) use only the top 3 bits", [f.seq for f in frames[:3]])]
+
+
+@check("rsi.sign-type-in-table")
+def rsi_sign_type_in_table(context: RunContext, params: Mapping[str, Any]) -> Sequence[Observation]:
+    """RSI signType values are rows of the GB 5768.2-2009 sign index (0 = text only).
+
+    The bundled table holds only the confirmed rows (STANDARDS-FACTS §9): other values are inconclusive, not failed.
+    """
+    frames = decoded(frames_or_inconclusive(context, "RSI"))
+    known = {row.code for row in SIGN_TYPES if row.confirmed}
+    signs = [(frame.seq, int(item["signType"])) for frame in frames for item in frame.value.get("rtss", [])]
+    if not signs:
+        raise Inconclusive("no RSI traffic sign (rtss) observed")
+    unknown = [f"#{seq} signType {sign}" for seq, sign in signs if sign not in known]
+    if unknown:
+        raise Inconclusive(
+            f"signType value(s) outside the toolkit's confirmed rows of GB 5768.2 (a lab holding "
+            f"the standard must confirm them): {listed(unknown)}"
+        )
+    return [passed(f"{len(signs)} signType value(s) are confirmed GB 5768.2 rows", [signs[0][0]])]
+
+
+@check("rsm.position-age", needs=("receive", "live"), parameters=("max_age_ms",))
+def rsm_position_age(context: RunContext, params: Mapping[str, Any]) -> Sequence[Observation]:
+    """Each RSM participant's secMark is at most ``max_age_ms`` older than the frame's receive time.
+
+    Needs the device and the test system to share a time base (GNSS/NTP); the difference is taken within the
+    minute, as secMark is milliseconds within the minute.
+    """
+    frames = decoded(frames_or_inconclusive(context, "RSM"))
+    limit = float(param(params, "max_age_ms", 150))
+    problems: list[str] = []
+    worst = 0.0
+    for frame in frames:
+        received = (frame.wall_time * 1000.0) % MINUTE_MS
+        for index, participant in enumerate(frame.value["participants"]):
+            age = (received - int(participant["secMark"])) % MINUTE_MS
+            age = age if age < MINUTE_MS / 2 else age - MINUTE_MS  # a secMark slightly ahead counts as negative
+            worst = max(worst, abs(age))
+            if abs(age) > limit:
+                problems.append(f"#{frame.seq} participants[{index}]: {age:.0f} ms")
+    if problems:
+        return [
+            failed(
+                f"RSM participant positions older than {limit:g} ms: {listed(problems)}",
+                [frames[0].seq],
+                field_path="participants.secMark",
+                expected=f"<= {limit:g} ms",
+                observed=round(worst),
+                unit="ms",
+            )
+        ]
+    return [
+        passed(
+            f"every participant position is at most {worst:.0f} ms old (limit {limit:g} ms)",
+            [f.seq for f in frames[:3]],
+            observed=round(worst),
+            unit="ms",
+        )
+    ]

@@ -1,0 +1,178 @@
+"""``v2xc run``: a profile against a device, verdicts to the console, the journal and the reports.
+
+Exit codes: 0 every executed case passed (not-applicable and not-tested cases are reported, not failed);
+1 a case failed or was inconclusive; 2 usage or configuration error; 3 harness error (a case ended in error, or
+the transport could not be opened).
+"""
+
+from __future__ import annotations
+
+import sys
+from datetime import UTC, datetime
+from pathlib import Path
+
+import click
+
+from .engine.console import ConsoleListener
+from .engine.context import EvidenceLog, RunContext
+from .engine.events import Listener, RunFinished
+from .engine.journal import Journal, read_journal
+from .engine.model import Verdict
+from .engine.runner import Engine
+from .errors import ConformanceError, UsageError
+from .runner_setup import RunSetup, prepare, resume
+
+EXIT_PASS, EXIT_FAIL, EXIT_USAGE, EXIT_HARNESS = 0, 1, 2, 3
+
+
+def exit_code(finished: RunFinished) -> int:
+    """The documented exit code for a finished run."""
+    if finished.summary.get(Verdict.ERROR.value, 0):
+        return EXIT_HARNESS
+    if finished.summary.get(Verdict.FAIL.value, 0) or finished.summary.get(Verdict.INCONC.value, 0):
+        return EXIT_FAIL
+    return EXIT_PASS
+
+
+def execute(
+    setup: RunSetup,
+    target: str,
+    *,
+    extra_listeners: list[Listener] | None = None,
+    console: ConsoleListener | None = None,
+) -> RunFinished:
+    """Open the transport, run every case not yet in the journal, close everything; return the final event."""
+    from .transports import open_transport
+
+    done = read_journal(setup.out_dir).cases if (setup.out_dir / "journal.ndjson").exists() else {}
+    pixit_values = dict(setup.pixit.values) if setup.pixit else {}
+    transport = open_transport(target, pixit=pixit_values)
+    transport.open()
+    evidence = EvidenceLog(setup.out_dir / "evidence.ndjson")
+    context = RunContext(
+        edition=setup.edition, transport=transport, evidence=evidence, parameters=setup.parameters, pixit=pixit_values
+    )
+    listeners: list[Listener] = [Journal(setup.out_dir), console or ConsoleListener(), *(extra_listeners or [])]
+    metadata = {**setup.metadata, "profile": setup.profile.id, "started": datetime.now(UTC).isoformat()}
+    metadata.pop("plan", None)  # the plan is in run.json; the journal header stays small
+    try:
+        engine = Engine(
+            setup.cases,
+            context,
+            listeners,
+            run_id=setup.run_id,
+            out_dir=str(setup.out_dir),
+            metadata=metadata,
+            done=done,
+        )
+        return engine.run()
+    finally:
+        transport.close()
+        evidence.close()
+
+
+def _write_reports(out_dir: Path) -> None:
+    """Render the reports of the run folder (when the reports package is present)."""
+    try:
+        from .reports import write_reports
+    except ImportError:
+        return
+    write_reports(out_dir)
+
+
+@click.command(name="run")
+@click.option("--profile", "profile_id", help="Profile id (see `v2xc profiles list`) or a profile file.")
+@click.option(
+    "--target",
+    help="Device under test: udp://HOST:PORT?listen=LPORT, mqtt://..., file://..., pcap://..., "
+    "sim://rsu, sim://obu (see README).",
+)
+@click.option(
+    "--pics",
+    "pics_path",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    help="Capability statement of the device (required except for sim:// targets).",
+)
+@click.option(
+    "--pixit",
+    "pixit_path",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    help="Lab parameters (addresses, ids, timeouts, credentials).",
+)
+@click.option(
+    "--out",
+    "out_dir",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=None,
+    help="Run folder (default reports/run-<time>-<profile>).",
+)
+@click.option("--seed", type=int, default=1, show_default=True, help="Seed of generated vectors.")
+@click.option("-k", "keyword", default=None, help="Only requirements matching this expression (id, tag, title).")
+@click.option("--edition", default=None, help="Message edition the device speaks (default: the profile's).")
+@click.option(
+    "--observation-window",
+    type=float,
+    default=None,
+    help="Seconds of passive observation (overrides the profile's observation_window_s).",
+)
+@click.option(
+    "--resume",
+    "resume_dir",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=None,
+    help="Continue a killed or interrupted run in this folder without redoing finished cases.",
+)
+def run_command(
+    profile_id: str | None,
+    target: str | None,
+    pics_path: Path | None,
+    pixit_path: Path | None,
+    out_dir: Path | None,
+    seed: int,
+    keyword: str | None,
+    edition: str | None,
+    observation_window: float | None,
+    resume_dir: Path | None,
+) -> None:
+    """Run a profile against a device under test and write verdicts, evidence and reports.
+
+    Exit: 0 all executed cases pass, 1 a fail or inconclusive, 2 usage/configuration error, 3 harness error.
+    """
+    from .cli import _guard
+
+    with _guard():
+        if resume_dir is not None:
+            setup, args = resume(resume_dir)
+            target = str(args["target"])
+        else:
+            if not profile_id or not target:
+                raise UsageError(
+                    "--profile and --target are required (or --resume DIR).",
+                    hint="e.g. v2xc run --profile csae53-2020-rsu --target sim://rsu",
+                )
+            stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
+            folder = out_dir or Path("reports") / f"run-{stamp}-{Path(profile_id).stem}"
+            setup = prepare(
+                profile_id=profile_id,
+                target=target,
+                pics_path=pics_path,
+                pixit_path=pixit_path,
+                out_dir=folder,
+                keyword=keyword,
+                seed=seed,
+                edition=edition,
+                observation_window=observation_window,
+            )
+        try:
+            finished = execute(setup, target)
+        except ConformanceError as exc:
+            exc.exit_code = getattr(exc, "exit_code", EXIT_HARNESS)
+            raise
+        _write_reports(setup.out_dir)
+        click.echo(f"results: {setup.out_dir}")
+        sys.exit(exit_code(finished))
+
+
+def register(main: click.Group) -> None:
+    """Add ``run`` to the ``v2xc`` command group."""
+    main.add_command(run_command)
