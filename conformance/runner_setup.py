@@ -139,18 +139,22 @@ def prepare(
             f"{out_dir} already holds a run.",
             hint=f"Continue it with `v2xc run --resume {out_dir}`, or give another --out.",
         )
+    from .transports import open_transport
+
+    open_transport(target)  # a malformed target URL is reported before anything is written
+    role = reference_role(target)
+    if pics_path is None and (role is None or role not in profile.roles):
+        raise UsageError(
+            "--pics is required: the capability statement of the device under test selects what is tested.",
+            hint=f"Write one with `v2xc pics template --profile {profile.id}` and check it with `v2xc pics check`.",
+        )
     out_dir.mkdir(parents=True, exist_ok=True)
     pics_copy = out_dir / "pics.yaml"
     if pics_path is not None:
         shutil.copyfile(pics_path, pics_copy)
         pics = load_pics(pics_path, profile, catalogue)
     else:
-        role = reference_role(target)
-        if role is None or role not in profile.roles:
-            raise UsageError(
-                "--pics is required: the capability statement of the device under test selects what is tested.",
-                hint=f"Write one with `v2xc pics template --profile {profile.id}` and check it with `v2xc pics check`.",
-            )
+        assert role is not None
         pics_copy.write_text(
             reference_pics_yaml(profile, catalogue, role, dsmp="framing=dsmp" in target), encoding="utf-8"
         )

@@ -48,7 +48,7 @@ FRAMES = sample_frames()
 def test_bad_urls_are_explained(url: str, words: list[str]) -> None:
     with pytest.raises(TransportError) as info:
         open_transport(url)
-    assert info.value.exit_code == 3
+    assert info.value.exit_code == 2  # a malformed URL is a usage error; the device was never contacted
     text = info.value.describe()
     for word in words:
         assert word in text, text

@@ -30,6 +30,12 @@ class TransportError(ConformanceError):
     exit_code = 3
 
 
+class TargetUrlError(TransportError):
+    """A malformed ``--target`` URL: a usage error (exit code 2), the device was never contacted."""
+
+    exit_code = 2
+
+
 @dataclass(frozen=True)
 class Received:
     """One frame received from the device, exactly as it arrived, with when and from where.

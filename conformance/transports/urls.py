@@ -9,7 +9,7 @@ from urllib.parse import parse_qs, unquote, urlsplit
 
 from ..errors import ConformanceError
 from ..framing import Framing
-from .base import Transport, TransportError
+from .base import TargetUrlError, Transport, TransportError
 
 #: scheme → (URL form, {parameter: meaning}) — the source of every "valid parameters" message.
 SCHEMES: dict[str, tuple[str, dict[str, str]]] = {
@@ -64,7 +64,7 @@ def _bad(url: str, problem: str, scheme: str | None = None) -> TransportError:
         hint = f"Write {form}[&PARAM=VALUE...]. Parameters of {scheme}://: {listing}."
     else:
         hint = f"Valid forms: {_valid_schemes()}."
-    return TransportError(f"Bad target URL {url!r}: {problem}.", hint=hint)
+    return TargetUrlError(f"Bad target URL {url!r}: {problem}.", hint=hint)
 
 
 def _int(url: str, scheme: str, name: str, text: str, low: int = 0, high: int = 65535) -> int:

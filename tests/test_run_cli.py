@@ -1,0 +1,144 @@
+"""`v2xc run` end to end: exit codes, the run folder, PICS required for real devices, SIGKILL + --resume."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from conformance.cli import main
+from conformance.engine.journal import read_journal
+
+KEYWORD = "SPAT or MAP"  # a handful of requirements keeps these runs short
+
+
+def v2xc(*args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "conformance", *args], capture_output=True, text=True, check=False, timeout=300
+    )
+
+
+def test_run_against_the_reference_rsu_passes_and_writes_the_run_folder(tmp_path: Path) -> None:
+    out = tmp_path / "run"
+    done = v2xc(
+        "run",
+        "--profile",
+        "csae53-2020-rsu",
+        "--target",
+        "sim://rsu",
+        "--out",
+        str(out),
+        "--observation-window",
+        "3",
+        "-k",
+        KEYWORD,
+    )
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert "Traceback" not in done.stderr
+    metadata = json.loads((out / "run.json").read_text())
+    assert metadata["edition"]["id"] == "csae53-2020" and metadata["pics"]["source"] == "reference device"
+    journal = read_journal(out)
+    assert journal.ended and not journal.interrupted
+    verdicts = {case_id: result.verdict.value for case_id, result in journal.cases.items()}
+    assert verdicts["CSAE53-2020/SPAT/TX/PHASE-IDS-IN-MAP"] == "pass"
+    assert "fail" not in verdicts.values()
+    evidence = [json.loads(line) for line in (out / "evidence.ndjson").read_text().splitlines()]
+    assert evidence and all(frame["raw_hex"] and frame["wall_time"] > 0 for frame in evidence)
+
+
+def test_run_against_a_faulty_rsu_exits_1_naming_the_requirement(tmp_path: Path) -> None:
+    out = tmp_path / "run"
+    done = v2xc(
+        "run",
+        "--profile",
+        "csae53-2020-rsu",
+        "--target",
+        "sim://rsu?fault=map-spat-mismatch",
+        "--out",
+        str(out),
+        "--observation-window",
+        "3",
+        "-k",
+        KEYWORD,
+    )
+    assert done.returncode == 1
+    failed = {k for k, r in read_journal(out).cases.items() if r.verdict.value == "fail"}
+    assert failed == {"CSAE53-2020/SPAT/TX/PHASE-IDS-IN-MAP"}
+
+
+def test_real_device_needs_a_capability_statement(tmp_path: Path) -> None:
+    result = CliRunner().invoke(
+        main,
+        ["run", "--profile", "csae53-2020-rsu", "--target", "udp://127.0.0.1:9?listen=0", "--out", str(tmp_path / "r")],
+    )
+    assert result.exit_code == 2
+    assert "--pics is required" in result.output and "v2xc pics template" in result.output
+
+
+def test_usage_errors(tmp_path: Path) -> None:
+    runner = CliRunner()
+    assert runner.invoke(main, ["run", "--target", "sim://rsu"]).exit_code == 2
+    bad_profile = runner.invoke(
+        main, ["run", "--profile", "no-such", "--target", "sim://rsu", "--out", str(tmp_path / "x")]
+    )
+    assert bad_profile.exit_code == 2 and "Unknown profile" in bad_profile.output
+    bad_target = runner.invoke(
+        main, ["run", "--profile", "csae53-2020-rsu", "--target", "carrier-pigeon://x", "--out", str(tmp_path / "y")]
+    )
+    assert bad_target.exit_code in (2, 3) and "Traceback" not in bad_target.output
+    assert "udp" in bad_target.output
+
+
+def test_sigkill_then_resume_completes_without_redoing_cases(tmp_path: Path) -> None:
+    out = tmp_path / "killed"
+    process = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "conformance",
+            "run",
+            "--profile",
+            "csae53-2020-rsu",
+            "--target",
+            "sim://rsu",
+            "--out",
+            str(out),
+            "--observation-window",
+            "3",
+        ],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        start_new_session=True,
+    )
+    journal = out / "journal.ndjson"
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline:  # kill once some, but not all, verdicts are on disk
+        if journal.exists() and journal.read_text().count('"type": "case"') >= 14:
+            break
+        time.sleep(0.05)
+    os.killpg(process.pid, signal.SIGKILL)
+    process.wait(timeout=10)
+    before = read_journal(out)
+    assert not before.ended and 14 <= len(before.cases) < 37
+    done = v2xc("run", "--resume", str(out))
+    assert done.returncode == 0, done.stdout + done.stderr
+    after = read_journal(out)
+    assert after.ended and len(after.cases) == 37
+    records = [json.loads(line) for line in journal.read_text().splitlines() if line.strip()]
+    case_ids = [r["case_id"] for r in records if r["type"] == "case"]
+    assert len(case_ids) == len(set(case_ids)) == 37  # nothing was redone
+    for case_id, result in before.cases.items():
+        assert after.cases[case_id].verdict == result.verdict
+
+
+@pytest.mark.parametrize("args", [["--resume", "/nonexistent/run"]])
+def test_resume_of_a_folder_without_a_run(args: list[str]) -> None:
+    result = CliRunner().invoke(main, ["run", *args])
+    assert result.exit_code == 2 and "holds no run" in result.output
