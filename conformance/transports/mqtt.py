@@ -25,7 +25,7 @@ from typing import Any
 
 from ..framing import Framing
 from ..uppertester import MqttUpperTester, UpperTester
-from .base import Capabilities, Received, Transport, TransportError
+from .base import Capabilities, Received, TargetUrlError, Transport, TransportError
 from .payload import MESSAGE_KINDS, frame_kind, frame_to_json
 
 
@@ -227,7 +227,7 @@ def layout_from(preset: str, pixit: Mapping[str, Any]) -> TopicLayout:
             ) from None
         return TopicLayout(str(template), case)
     if preset not in TOPIC_PRESETS:
-        raise TransportError(
+        raise TargetUrlError(
             f"Unknown MQTT topic preset {preset!r}.", hint=f"Valid presets: {', '.join(TOPIC_PRESETS)}."
         )
     return TOPIC_PRESETS[preset]

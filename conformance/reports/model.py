@@ -1,0 +1,145 @@
+"""The canonical JSON report: format identity, fixed bilingual texts, loading and schema validation.
+
+The JSON report (``report.json``) is the one record every other format is rendered from. Its shape is defined by
+the bundled JSON Schema ``conformance/data/schemas/report.schema.json``; :func:`load_report` refuses a file that is
+not JSON, not a v2xc report, of another format version, or not valid against the schema — with one paragraph
+saying what and where, never a traceback.
+"""
+
+from __future__ import annotations
+
+import json
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+import jsonschema
+
+from ..errors import ConfigurationError, SourceLocation
+
+REPORT_FORMAT = "v2xc-report"
+REPORT_FORMAT_VERSION = 1
+SCHEMA_FILE = Path(__file__).resolve().parent.parent / "data" / "schemas" / "report.schema.json"
+
+#: File names ``write_reports`` produces in a run folder.
+REPORT_JSON = "report.json"
+REPORT_HTML = "report.html"
+REPORT_JUNIT = "report.junit.xml"
+REPORT_MD = "report.md"
+
+#: Verdicts that count as "the requirement was exercised" (tested).
+EXECUTED = ("pass", "fail", "inconc", "error")
+#: Verdicts that are a failure for the CI gate unless waived.
+GATING = ("fail", "inconc", "error")
+
+NOT_PROVIDED = {"zh": "未提供", "en": "not provided"}
+
+DECISION_RULE = {
+    "en": (
+        "Simple acceptance (no guard band): the device under test conforms to the profile when every requirement "
+        "the profile makes applicable to it (selected by its PICS) was executed and passed. One failed requirement "
+        "means it does not conform. When nothing failed but an applicable requirement was not tested, deselected, "
+        "inconclusive or ended in a harness error, no conformity statement is made. Waivers change only the exit "
+        "code a CI pipeline sees; they never turn a failed requirement into a conforming one and are listed in the "
+        "report."
+    ),
+    "zh": (
+        "简单接受规则（无保护带）：当配置文件对被测设备适用（由其PICS选中）的每一项要求均已执行且通过时，判定被测设备"
+        "符合该配置文件。任一项要求不通过即判定不符合。若无不通过项，但有适用要求未测试、被排除、结果不确定或因测试系统"
+        "错误而终止，则不作符合性声明。豁免仅影响持续集成所见的退出码，不会把不通过的要求视为符合，并在报告中列出。"
+    ),
+}
+
+ITEM_ONLY = {
+    "en": (
+        "The results relate only to the item tested, as identified in this report, in the configuration and at the "
+        "time of testing stated. This report shall not be reproduced except in full without the approval of the "
+        "laboratory."
+    ),
+    "zh": "本报告结果仅对所标识的被测样品在所述配置和测试时间下有效。未经实验室批准，不得部分复制本报告。",
+}
+
+SAMPLING = {
+    "en": "Not applicable: the laboratory did not sample; one item was tested as submitted.",
+    "zh": "不适用：实验室未进行抽样，仅对送检的一台样品进行测试。",
+}
+
+EXTERNAL = {
+    "en": "No result in this report was provided by an external provider.",
+    "zh": "本报告中无外部供方提供的结果。",
+}
+
+END_OF_REPORT = {"en": "End of report", "zh": "报告结束"}
+
+
+def _bad(path: Path, message: str, hint: str, line: int = 0, column: int = 0) -> ConfigurationError:
+    return ConfigurationError(message, source=SourceLocation(str(path), line, column), hint=hint)
+
+
+@cache
+def report_schema() -> dict[str, Any]:
+    """Return the bundled JSON Schema of the report (parsed once)."""
+    schema: dict[str, Any] = json.loads(SCHEMA_FILE.read_text(encoding="utf-8"))
+    return schema
+
+
+def validate_report(report: dict[str, Any], path: Path | None = None) -> None:
+    """Raise :class:`ConfigurationError` naming the first schema violation (JSON path and reason)."""
+    validator = jsonschema.Draft202012Validator(report_schema())
+    errors = sorted(validator.iter_errors(report), key=lambda e: list(e.absolute_path))
+    if errors:
+        first = errors[0]
+        where = "/".join(str(p) for p in first.absolute_path) or "(top level)"
+        raise ConfigurationError(
+            f"The report does not match the v2xc report schema at {where}: {first.message}"
+            + (f" ({len(errors) - 1} more problem(s))" if len(errors) > 1 else ""),
+            source=SourceLocation(str(path)) if path else None,
+            hint="Was report.json edited by hand? Re-create it with `v2xc report render RUN_DIR --format json`.",
+        )
+
+
+def load_report(path: Path) -> dict[str, Any]:
+    """Read and check a ``report.json`` (a run folder is accepted too and means its ``report.json``)."""
+    if path.is_dir():
+        path = path / REPORT_JSON
+    if not path.is_file():
+        raise _bad(
+            path,
+            f"No report at {path}.",
+            "Give a report.json written by `v2xc run`, or a run folder that holds one.",
+        )
+    try:
+        report = json.loads(path.read_text(encoding="utf-8"))
+    except UnicodeDecodeError:
+        raise _bad(path, f"{path} is not a UTF-8 text file, so not a v2xc report.", "Give a report.json.") from None
+    except json.JSONDecodeError as exc:
+        raise _bad(
+            path,
+            f"{path} is not valid JSON: {exc.msg}.",
+            "The file is damaged or was edited by hand; re-create it from its run folder.",
+            exc.lineno,
+            exc.colno,
+        ) from None
+    if not isinstance(report, dict) or report.get("format") != REPORT_FORMAT:
+        raise _bad(
+            path,
+            f"{path} is JSON but not a v2xc report (no \"format\": \"{REPORT_FORMAT}\").",
+            "Give the report.json of a run folder.",
+        )
+    version = report.get("format_version")
+    if version != REPORT_FORMAT_VERSION:
+        raise _bad(
+            path,
+            f"{path} is a v2xc report of format version {version!r}; this toolkit reads version "
+            f"{REPORT_FORMAT_VERSION}.",
+            "Render it with the toolkit version that wrote it, or re-create it from its run folder with this one.",
+        )
+    validate_report(report, path)
+    return report
+
+
+def device_label(report: dict[str, Any]) -> str:
+    """A short name for the device under test: vendor and model where known, else the target."""
+    item = report["item_tested"]
+    parts = [item[key]["value"] for key in ("vendor", "model") if item[key]["value"]]
+    return " ".join(str(p) for p in parts) or str(item["target"])
