@@ -14,7 +14,7 @@ $(STAMP): pyproject.toml
 
 setup: $(STAMP)
 
-## demo: decode, identify and re-encode the bundled sample frames (the run engine will replace this with a profile run)
+## demo: the csae53-2020 RSU profile against the built-in reference RSU over loopback UDP; run folder under reports/
 demo: $(STAMP)
 	$(BIN)/v2xc run --profile csae53-2020-rsu --target sim://rsu --out reports/demo-$$(date -u +%Y%m%dT%H%M%SZ)
 
