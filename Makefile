@@ -38,6 +38,7 @@ unit: $(STAMP) services
 bench: $(STAMP)
 	$(BIN)/python benchmarks/bench_codec.py
 	$(BIN)/python benchmarks/bench_vectors.py --count 300
+	$(BIN)/python benchmarks/bench_engine.py --frames 5000 --rate-seconds 10
 
 clean:
 	rm -rf $(VENV) build *.egg-info .pytest_cache .mypy_cache .ruff_cache .hypothesis
