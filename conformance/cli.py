@@ -8,19 +8,17 @@ Exit codes: 0 success; 1 the input is not a valid message (or a frame failed); 2
 from __future__ import annotations
 
 import json
-import os
 import sys
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any, TypeVar
 
 import click
-from rich.console import Console
 from rich.table import Table
 from rich.tree import Tree
 
 from . import __version__, editions, framing, jsonvalue
+from .cliutil import err, guard, out, report_error
 from .codec import Decoded, codec_for
 from .errors import ConformanceError, SourceLocation, UsageError
 from .identify import MatchStatus, identify
@@ -28,35 +26,8 @@ from .inputs import Frame, InputError, read_frames
 
 F = TypeVar("F", bound=Callable[..., Any])
 
-out = Console(highlight=False, soft_wrap=True)
-err = Console(stderr=True, highlight=False, soft_wrap=True)
 
 EXIT_OK, EXIT_INVALID, EXIT_USAGE, EXIT_INTERNAL = 0, 1, 2, 3
-
-
-def _report_error(exc: ConformanceError, prefix: str = "") -> None:
-    err.print(f"[bold red]error:[/] {prefix}{exc.describe()}", markup=True, highlight=False)
-
-
-@contextmanager
-def _guard() -> Iterator[None]:
-    """Turn project errors into their exit code and any other exception into exit 3, without a traceback."""
-    try:
-        yield
-    except ConformanceError as exc:
-        _report_error(exc)
-        sys.exit(exc.exit_code)
-    except (click.ClickException, click.exceptions.Exit, click.Abort, SystemExit):
-        raise
-    except Exception as exc:
-        if os.environ.get("V2XC_DEBUG"):
-            raise
-        err.print(
-            f"[bold red]internal error:[/] {type(exc).__name__}: {exc}. This is a bug in v2xc; please "
-            "report it with the input (set V2XC_DEBUG=1 for a traceback).",
-            markup=True,
-        )
-        sys.exit(EXIT_INTERNAL)
 
 
 def _resolve_edition(edition: str, asn1_dir: Path | None) -> str:
@@ -189,7 +160,7 @@ def decode(
     INPUT is a file of bytes, a file of hex lines (one frame per line), a hex string, or '-' for stdin.
     Every frame is decoded; the exit code is 1 if any frame is invalid.
     """
-    with _guard():
+    with guard():
         chosen = _resolve_edition(edition, asn1_dir)
         frames = read_frames(input_arg)
         failures = 0
@@ -200,7 +171,7 @@ def decode(
                 if len(frames) == 1:
                     raise
                 failures += 1
-                _report_error(exc, prefix=f"{frame.source}: ")
+                report_error(exc, prefix=f"{frame.source}: ")
                 continue
             document = {
                 "source": frame.source,
@@ -286,7 +257,7 @@ def encode(
     INPUT.json holds one JSON document or JSON Lines; each is a bare value or a document written by
     `v2xc decode` (its 'value' and 'type' are used).
     """
-    with _guard():
+    with guard():
         codec = codec_for(_resolve_edition(edition, asn1_dir))
         encoded: list[bytes] = []
         for label, document in _load_values(input_arg):
@@ -335,7 +306,7 @@ def identify_command(framing_name: str, output_format: str, input_arg: str) -> N
     A frame that decodes but re-encodes differently is reported as 'decodes, not canonical' — never as a match.
     Exit 1 when some frame matches no edition.
     """
-    with _guard():
+    with guard():
         frames = read_frames(input_arg)
         unmatched = 0
         for frame in frames:
@@ -376,7 +347,7 @@ def editions_command(show_types: bool, output_format: str) -> None:
     """
     from .editiondiff import diff_editions
 
-    with _guard():
+    with guard():
         rows: list[dict[str, Any]] = []
         previous: str | None = None
         for ident in editions.edition_ids():

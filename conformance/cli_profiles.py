@@ -8,10 +8,8 @@
 from __future__ import annotations
 
 import json
-import os
 import sys
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -39,7 +37,7 @@ from .catalogue.loader import FRAMEWORK_FILE, bundled_catalogue
 from .catalogue.models import Role
 from .catalogue.profiles import PROFILES_DIR
 from .catalogue.views import document_coverage, framework_coverage
-from .errors import ConformanceError
+from .cliutil import guard
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -50,27 +48,6 @@ def _print(renderable: Any) -> None:
     """Print to stdout; when stdout is not a terminal (pipes, CI logs, tests) use a wide fixed width, not 80."""
     width = None if sys.stdout.isatty() else 180
     Console(highlight=False, width=width, file=sys.stdout).print(renderable)
-
-
-@contextmanager
-def _guard() -> Iterator[None]:
-    """Project errors -> their exit code with a one-paragraph message; anything else -> exit 3, no traceback."""
-    try:
-        yield
-    except ConformanceError as exc:
-        err.print(f"[bold red]error:[/] {exc.describe()}", markup=True, highlight=False)
-        sys.exit(exc.exit_code)
-    except (click.ClickException, click.exceptions.Exit, click.Abort, SystemExit):
-        raise
-    except Exception as exc:
-        if os.environ.get("V2XC_DEBUG"):
-            raise
-        err.print(
-            f"[bold red]internal error:[/] {type(exc).__name__}: {exc}. This is a bug in v2xc; please report it "
-            "(set V2XC_DEBUG=1 for a traceback).",
-            markup=True,
-        )
-        sys.exit(3)
 
 
 def _sources(func: F) -> F:
@@ -118,7 +95,7 @@ def profiles_group() -> None:
 @click.option("--all", "show_all", is_flag=True, help="Also list abstract building-block profiles.")
 def profiles_list(profiles_dir: Path | None, catalogue_dir: Path | None, output_format: str, show_all: bool) -> None:
     """List the profiles with their roles, editions and requirement counts."""
-    with _guard():
+    with guard():
         catalogue = _catalogue(catalogue_dir)
         profiles = [p for p in load_all(catalogue, _source(profiles_dir)) if show_all or not p.abstract]
         rows: list[dict[str, Any]] = []
@@ -177,7 +154,7 @@ def profiles_show(
 
     Coverage counts requirements with a check attached ("tested") against those without ("not tested").
     """
-    with _guard():
+    with guard():
         catalogue = _catalogue(catalogue_dir)
         profile = load_profile(profile_name, catalogue, _source(profiles_dir))
         if by == "framework":
@@ -323,7 +300,7 @@ def profiles_validate(profiles_dir: Path | None, catalogue_dir: Path | None, nam
     Checks every file against its JSON Schema and cross-checks ids, framework nodes, PICS items, checks and
     parameters. Stops at the first problem with file:line:column (exit 2).
     """
-    with _guard():
+    with guard():
         catalogue = _catalogue(catalogue_dir)
         _print(
             f"catalogue ok: {len(catalogue.requirements)} requirements in {len(catalogue.files)} files, "
@@ -366,7 +343,7 @@ def pics_template_command(
     profile_name: str, profiles_dir: Path | None, catalogue_dir: Path | None, role: str | None, output: Path | None
 ) -> None:
     """Write a commented PICS template for a profile (every item blank, with its status and question)."""
-    with _guard():
+    with guard():
         catalogue = _catalogue(catalogue_dir)
         profile = load_profile(profile_name, catalogue, _source(profiles_dir))
         _write(pics_template(profile, catalogue, Role(role) if role else None), output)
@@ -381,7 +358,7 @@ def pics_check(
     profile_name: str, profiles_dir: Path | None, catalogue_dir: Path | None, output_format: str, pics_file: Path
 ) -> None:
     """Static review of a PICS: exit 0 conformant, 1 a required capability is declared absent, 2 a broken file."""
-    with _guard():
+    with guard():
         catalogue = _catalogue(catalogue_dir)
         profile = load_profile(profile_name, catalogue, _source(profiles_dir))
         pics = load_pics(pics_file, profile, catalogue)
@@ -432,7 +409,7 @@ def pixit_template_command(
     profile_name: str, profiles_dir: Path | None, catalogue_dir: Path | None, output: Path | None
 ) -> None:
     """Write a commented PIXIT template for a profile."""
-    with _guard():
+    with guard():
         catalogue = _catalogue(catalogue_dir)
         profile = load_profile(profile_name, catalogue, _source(profiles_dir))
         _write(pixit_template(profile, catalogue), output)
@@ -444,7 +421,7 @@ def pixit_template_command(
 @click.argument("pixit_file", type=click.Path(dir_okay=False, path_type=Path))
 def pixit_check(profile_name: str, profiles_dir: Path | None, catalogue_dir: Path | None, pixit_file: Path) -> None:
     """Validate a PIXIT file and print its values as JSON, sensitive ones redacted."""
-    with _guard():
+    with guard():
         catalogue = _catalogue(catalogue_dir)
         profile = load_profile(profile_name, catalogue, _source(profiles_dir))
         pixit = load_pixit(pixit_file, profile, catalogue)
@@ -486,7 +463,7 @@ def plan_command(
 ) -> None:
     """Explain the test selection: every requirement of the profile as selected / not tested / not applicable
     (naming the deciding PICS items) / deselected by -k."""
-    with _guard():
+    with guard():
         catalogue = _catalogue(catalogue_dir)
         profile = load_profile(profile_name, catalogue, _source(profiles_dir))
         pics = load_pics(pics_file, profile, catalogue)

@@ -13,6 +13,7 @@ from pathlib import Path
 
 import click
 
+from .cliutil import guard
 from .engine.console import ConsoleListener
 from .engine.context import EvidenceLog, RunContext
 from .engine.events import Listener, RunFinished
@@ -138,9 +139,7 @@ def run_command(
 
     Exit: 0 all executed cases pass, 1 a fail or inconclusive, 2 usage/configuration error, 3 harness error.
     """
-    from .cli import _guard
-
-    with _guard():
+    with guard():
         if resume_dir is not None:
             setup, args = resume(resume_dir)
             target = str(args["target"])

@@ -8,19 +8,16 @@ generator bug: a generated vector that fails the oracle).
 from __future__ import annotations
 
 import json
-import os
 import sys
 from collections import Counter
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
 import click
 from rich.console import Console
 
+from .cliutil import guard
 from .editions import edition_ids
-from .errors import ConformanceError
 from .vectors import corpus, mutations
 from .vectors.model import MESSAGES, MODES, Vector, VectorArgumentError
 from .vectors.oracle import verify
@@ -30,27 +27,6 @@ err = Console(stderr=True, highlight=False, soft_wrap=True)
 
 GENERATE_MODES = (*MODES, "traffic", "mutation")
 DEFAULT_CORPUS = Path("vectors")
-
-
-@contextmanager
-def _guard() -> Iterator[None]:
-    """Project errors → their exit code; anything else → exit 3 without a traceback (V2XC_DEBUG=1 shows one)."""
-    try:
-        yield
-    except ConformanceError as exc:
-        err.print(f"[bold red]error:[/] {exc.describe()}", markup=True, highlight=False)
-        sys.exit(exc.exit_code)
-    except (click.ClickException, click.exceptions.Exit, click.Abort, SystemExit):
-        raise
-    except Exception as exc:
-        if os.environ.get("V2XC_DEBUG"):
-            raise
-        err.print(
-            f"[bold red]internal error:[/] {type(exc).__name__}: {exc}. This is a bug in v2xc; please report it "
-            "with the command line (set V2XC_DEBUG=1 for a traceback).",
-            markup=True,
-        )
-        sys.exit(3)
 
 
 def _resolve_type(type_arg: str) -> tuple[str, str | None, str]:
@@ -119,7 +95,7 @@ def generate_command(edition: str, type_arg: str, mode: str, count: int, seed: i
 
     The same options give the same records (Hypothesis with a fixed seed; see vectors/README.md).
     """
-    with _guard():
+    with guard():
         if edition not in edition_ids():
             raise VectorArgumentError(
                 f"--edition {edition!r} is not a bundled edition.", hint=f"Valid editions: {', '.join(edition_ids())}."
@@ -151,7 +127,7 @@ def check_command(paths: tuple[Path, ...]) -> None:
 
     Exit 1, naming each failing record (file:line and id), when any record does not verify.
     """
-    with _guard():
+    with guard():
         total = 0
         classes: Counter[str] = Counter()
         problems: list[corpus.Problem] = []
@@ -181,7 +157,7 @@ def check_command(paths: tuple[Path, ...]) -> None:
 )
 def show_command(record_id: str, corpus_dir: Path) -> None:
     """Show the record with this id (a unique prefix is enough) and the oracle's verdict on it now."""
-    with _guard():
+    with guard():
         found = corpus.find_record(corpus_dir, record_id)
         if not found:
             err.print(f"[bold red]error:[/] no record with id {record_id!r} under {corpus_dir}.", markup=True)
