@@ -25,11 +25,14 @@ lint: $(STAMP)
 	$(BIN)/ruff check conformance tests benchmarks
 	$(BIN)/mypy
 
-## services the tests need: a real MQTT broker (mosquitto) — started by the tests themselves on a free loopback port
+## what the tests need from Debian: a real MQTT broker (mosquitto, started by the tests on a free loopback port),
+## headless Chromium for the HTML report test, and a CJK font so Chinese text renders in its screenshot
 services:
-	@command -v mosquitto >/dev/null 2>&1 || { \
+	@command -v mosquitto >/dev/null 2>&1 && command -v chromium >/dev/null 2>&1 \
+	  && [ -e /usr/share/fonts/truetype/wqy/wqy-microhei.ttc ] || { \
 	  SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
-	  $$SUDO apt-get update -qq && $$SUDO apt-get install -y -qq mosquitto >/dev/null; }
+	  $$SUDO apt-get update -qq && \
+	  DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq mosquitto chromium fonts-wqy-microhei >/dev/null; }
 
 unit: $(STAMP) services
 	$(BIN)/python -m pytest -q

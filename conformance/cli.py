@@ -389,12 +389,14 @@ def editions_command(show_types: bool, output_format: str) -> None:
 def _register_plugins() -> None:
     """Add the command groups that live in their own modules."""
     from .cli_profiles import register as register_profiles
+    from .cli_reports import register as register_reports
     from .cli_run import register as register_run
     from .cli_sim import register as register_sim
     from .cli_vectors import register as register_vectors
 
     register_run(main)
     register_profiles(main)
+    register_reports(main)
     register_vectors(main)
     register_sim(main)
 

@@ -189,10 +189,11 @@ def transmission_rate(context: RunContext, params: Mapping[str, Any]) -> Sequenc
             index, gap = max(gaps, key=lambda item: item[1])
             observations.append(
                 failed(
-                    f"{len(gaps)} {message} interval(s) exceed {float(max_interval):g} ms; longest {gap:.1f} ms",
+                    f"{len(gaps)} {message} interval(s) exceed {float(max_interval):g} ms (+ tolerance: "
+                    f"{limit:g} ms); longest {gap:.1f} ms",
                     [frames[index].seq, frames[index + 1].seq],
                     field_path="interval",
-                    expected=f"<= {float(max_interval):g} ms",
+                    expected=f"<= {float(max_interval):g} ms (measured <= {limit:g} ms)",
                     observed=stats,
                     unit="ms",
                 )
@@ -200,11 +201,11 @@ def transmission_rate(context: RunContext, params: Mapping[str, Any]) -> Sequenc
         else:
             observations.append(
                 passed(
-                    f"every {message} interval <= {float(max_interval):g} ms (longest {max(intervals):.1f} ms, "
-                    f"mean rate {rate:.3f} Hz)",
+                    f"every {message} interval within {float(max_interval):g} ms (+ tolerance: {limit:g} ms; "
+                    f"longest {max(intervals):.1f} ms, mean rate {rate:.3f} Hz)",
                     evidence[:3],
                     field_path="interval",
-                    expected=f"<= {float(max_interval):g} ms",
+                    expected=f"<= {float(max_interval):g} ms (measured <= {limit:g} ms)",
                     observed=stats,
                     unit="ms",
                 )

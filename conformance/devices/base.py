@@ -184,6 +184,7 @@ class SimDevice(ABC):
         periods = {kind: 1.0 / rate for kind, rate in self.rates.items()}
         # Stagger the first frames a little, MAP first, so a receiver has the MAP before the first SPAT.
         due = {kind: self.started_monotonic + 0.005 * n for n, kind in enumerate(self.rates)}
+        prepared: dict[str, bytes] = {}
         try:
             while not self._stop.is_set():
                 now = time.monotonic()
@@ -198,10 +199,18 @@ class SimDevice(ABC):
                 now = time.monotonic()
                 for kind, when in due.items():
                     if now >= when:
+                        frame = prepared.pop(kind, None)
                         if not self.silent():
-                            self.transmit(kind)
+                            if frame is None:
+                                self.transmit(kind)
+                            else:
+                                self.send_frame(frame, kind)
                         # Keep the nominal grid; if far behind (paused process), restart the grid from now.
                         due[kind] = when + periods[kind] if now - when < periods[kind] else now + periods[kind]
+                        if not self.silent():
+                            # Build the next frame now, for the wall time it will be sent at, so that building
+                            # (traffic model + strict encoding) never delays a transmission.
+                            prepared[kind] = self.prepare(kind, time.time() + (due[kind] - time.monotonic()))
         finally:
             selector.close()
             if self.crashed:
@@ -220,13 +229,17 @@ class SimDevice(ABC):
     def build_frame(self, kind: str, index: int, wall: float) -> bytes:
         """Return the MessageFrame bytes of the ``index``-th frame of ``kind`` sent at wall time ``wall``."""
 
-    def transmit(self, kind: str) -> tuple[float, bytes]:
-        """Build and send the next frame of ``kind``; return (wall time, MessageFrame bytes)."""
+    def prepare(self, kind: str, wall: float) -> bytes:
+        """Build the next frame of ``kind`` for sending at wall time ``wall`` (counts it in ``sent``)."""
         with self._lock:
             index = self.sent[kind]
             self.sent[kind] = index + 1
-            wall = time.time()
-            frame = self.build_frame(kind, index, wall)
+            return self.build_frame(kind, index, wall)
+
+    def transmit(self, kind: str) -> tuple[float, bytes]:
+        """Build and send the next frame of ``kind`` now; return (wall time, MessageFrame bytes)."""
+        wall = time.time()
+        frame = self.prepare(kind, wall)
         self.send_frame(frame, kind)
         return wall, frame
 

@@ -111,16 +111,36 @@ def _decode(frame: dict[str, Any], edition: str) -> dict[str, Any]:
         record["error"] = "the network header could not be removed, so there is no MessageFrame to decode"
         return record
     try:
-        decoded = decode(bytes.fromhex(hex_text), edition=edition)
-    except ConformanceError as exc:
-        record["error"] = exc.describe()
-        return record
+        data = bytes.fromhex(hex_text)
     except ValueError as exc:
         record["error"] = f"not hexadecimal: {exc}"
+        return record
+    try:
+        decoded = decode(data, edition=edition)
+    except ConformanceError as exc:
+        record["error"] = exc.describe()
+        record["type"], record["decoded"] = _lenient(data, edition)
         return record
     record["type"] = decoded.type_name
     record["decoded"] = to_json(decoded.value)
     return record
+
+
+def _lenient(data: bytes, edition: str) -> tuple[str | None, Any]:
+    """What the frame says when read without constraint checks (for display next to the strict error), if anything.
+
+    A frame with a value out of its range (e.g. heading 30000) still has a structure; showing it lets a reader see
+    the offending value in context. The strict error stays the finding.
+    """
+    from ..editions import load_edition
+    from ..jsonvalue import to_json
+
+    try:
+        loaded = load_edition(edition)
+        name = loaded.info.pdu
+        return name, to_json(loaded.spec.decode(name, data, check_constraints=False))
+    except Exception:  # noqa: BLE001 - a frame that does not even parse has nothing more to show
+        return None, None
 
 
 def _is_series(value: Any) -> bool:
@@ -245,7 +265,7 @@ def _framework_coverage(cases: list[dict[str, Any]], catalogue: Catalogue) -> li
                 bucket = under.setdefault(node.id, [])
                 if case not in bucket:
                     bucket.append(case)
-    rows = []
+    rows: list[dict[str, Any]] = []
     for part in framework.parts:
         part_cases = [c for c in cases if any(n.split("/", 1)[0] == part.id for n in c["framework"])]
         if not part_cases:
@@ -288,7 +308,9 @@ def _framework_coverage(cases: list[dict[str, Any]], catalogue: Catalogue) -> li
 def _conformity(cases: list[dict[str, Any]]) -> dict[str, Any]:
     applicable = [c for c in cases if c["status"] != "not-applicable"]
     failed = [c["requirement_id"] for c in applicable if c["verdict"] == "fail"]
-    open_ = [c["requirement_id"] for c in applicable if c["coverage"] != "tested" or c["verdict"] in ("inconc", "error")]
+    open_ = [
+        c["requirement_id"] for c in applicable if c["coverage"] != "tested" or c["verdict"] in ("inconc", "error")
+    ]
     passed = sum(1 for c in applicable if c["verdict"] == "pass" and c["coverage"] == "tested")
     if failed:
         status = "does-not-conform"
@@ -301,7 +323,8 @@ def _conformity(cases: list[dict[str, Any]]) -> dict[str, Any]:
         text = {
             "en": f"No conformity statement: nothing failed ({passed} requirement(s) passed), but {len(open_)} "
             "applicable requirement(s) were not tested, deselected, inconclusive or ended in error.",
-            "zh": f"不作符合性声明：无不通过项（{passed}项通过），但有{len(open_)}项适用要求未测试、被排除、结果不确定或出错。",
+            "zh": f"不作符合性声明：无不通过项（{passed}项通过），"
+            f"但有{len(open_)}项适用要求未测试、被排除、结果不确定或出错。",
         }
     else:
         status = "conforms"
@@ -403,9 +426,7 @@ def build_report(run_dir: Path, *, catalogue: Catalogue | None = None, issued: d
         "laboratory": {
             "name": _pixit_item(pixit, "lab.name"),
             "address": _pixit_item(pixit, "lab.address"),
-            "test_location": _pixit_item(pixit, "lab.location") if pixit.get("lab.location") else _item(
-                pixit.get("lab.address"), "PIXIT lab.address"
-            ),
+            "test_location": _pixit_item(pixit, "lab.location"),
         },
         "customer": {"name": _pixit_item(pixit, "customer.name")},
         "operator": {"name": _pixit_item(pixit, "operator.name")},

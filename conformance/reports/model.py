@@ -123,7 +123,7 @@ def load_report(path: Path) -> dict[str, Any]:
     if not isinstance(report, dict) or report.get("format") != REPORT_FORMAT:
         raise _bad(
             path,
-            f"{path} is JSON but not a v2xc report (no \"format\": \"{REPORT_FORMAT}\").",
+            f'{path} is JSON but not a v2xc report (no "format": "{REPORT_FORMAT}").',
             "Give the report.json of a run folder.",
         )
     version = report.get("format_version")
