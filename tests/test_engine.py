@@ -282,3 +282,79 @@ def _no_leaked_threads() -> Iterator[None]:
             return
         time.sleep(0.05)
     raise AssertionError(f"threads left running: {extra}")
+
+
+def test_dsmp_checks_pass_against_the_reference_rsu_speaking_dsmp(tmp_path: Path) -> None:
+    cases = [
+        case("dsmp.header"),
+        case("dsmp.aid-matches", message="SPAT"),
+        case("dsmp.receive", message="BSM", count=2),
+        case("dsmp.robustness", message="BSM", count=8, recovery_window_s=2.0),
+    ]
+    results = run("sim://rsu?framing=dsmp", cases, tmp_path)
+    bad = {k: [o.message for o in r.observations] for k, r in results.items() if r.verdict is not Verdict.PASS}
+    assert not bad
+
+
+def test_dsmp_checks_are_not_applicable_on_bare_frames(tmp_path: Path) -> None:
+    results = run("sim://rsu", [case("dsmp.header"), case("dsmp.receive", message="BSM")], tmp_path)
+    assert {r.verdict for r in results.values()} == {Verdict.NONE}
+
+
+def test_dsmp_robustness_catches_a_device_that_crashes_on_a_bad_header(tmp_path: Path) -> None:
+    results = run(
+        "sim://rsu?framing=dsmp&fault=crash-on-malformed",
+        [case("dsmp.robustness", message="BSM", count=4, recovery_window_s=2.0)],
+        tmp_path,
+    )
+    assert results["dsmp.robustness/BSM"].verdict is Verdict.FAIL
+
+
+def _recording(tmp_path: Path, frames: list[bytes]) -> Path:
+    path = tmp_path / "recording.hex"
+    path.write_text("".join(f"{frame.hex()}\n" for frame in frames))
+    return path
+
+
+def _judge_recording(tmp_path: Path, url: str, check_case: PlannedCase) -> Any:
+    transport = open_transport(url)
+    transport.open()
+    context = RunContext(
+        edition=EDITION, transport=transport, evidence=EvidenceLog(tmp_path / "e.ndjson"), parameters={}
+    )
+    try:
+        return run_case(check_case, context)
+    finally:
+        transport.close()
+
+
+def test_dsmp_header_fails_on_a_recorded_frame_with_a_wrong_length(tmp_path: Path) -> None:
+    from conformance import dsmp
+    from conformance.samples import sample_frames
+
+    good = dsmp.build(sample_frames()["spat"], aid=3619)
+    broken = bytearray(good)
+    broken[3:5] = (len(sample_frames()["spat"]) + 1).to_bytes(2, "big")  # 1-byte AID: length at bytes 3-4
+    path = _recording(tmp_path, [good, bytes(broken), good])
+    result = _judge_recording(tmp_path, f"file://{path}?framing=dsmp", case("dsmp.header"))
+    assert result.verdict is Verdict.FAIL
+    assert "1 of 3 frames" in result.observations[0].message
+    assert result.observations[0].field_path == "dsmp.length"
+
+
+def test_emergency_ext_pass_and_fail_on_recorded_bsms(tmp_path: Path) -> None:
+    import copy
+
+    from conformance.codec import encode
+    from conformance.samples import sample_values
+
+    alternative, value = sample_values()["bsm"]
+    without = copy.deepcopy(value)
+    del without["emergencyExt"]
+    with_ext = encode((alternative, value), edition=EDITION)
+    lacking = encode((alternative, without), edition=EDITION)
+    good = _judge_recording(tmp_path, f"file://{_recording(tmp_path, [with_ext, with_ext])}", case("bsm.emergency-ext"))
+    assert good.verdict is Verdict.PASS
+    (tmp_path / "e.ndjson").unlink()
+    bad = _judge_recording(tmp_path, f"file://{_recording(tmp_path, [with_ext, lacking])}", case("bsm.emergency-ext"))
+    assert bad.verdict is Verdict.FAIL and bad.observations[0].field_path == "emergencyExt"

@@ -1,9 +1,10 @@
 """Bundled checks. Importing this package registers them (see conformance.engine.registry).
 
 Message layer (YD/T 3710-2020 structure, device-sends tests): ``message`` (presence, strict decode, edition, rate,
-msgCnt), ``semantics`` (BSM, MAP, SPAT, RSI, RSM content rules); device-receives and robustness tests: ``active``.
+msgCnt), ``semantics`` (BSM, MAP, SPAT, RSI, RSM content rules); device-receives and robustness tests: ``active``;
+DSMP network layer: ``network``.
 """
 
-from . import active, message, semantics
+from . import active, message, network, semantics
 
-__all__ = ["active", "message", "semantics"]
+__all__ = ["active", "message", "network", "semantics"]

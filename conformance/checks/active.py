@@ -164,17 +164,30 @@ def invalid_frames(edition: str, message: str, count: int, seed: int) -> list[tu
 )
 def survives_invalid(context: RunContext, params: Mapping[str, Any]) -> Sequence[Observation]:
     """After receiving invalid and mutated frames the device stays alive and keeps transmitting normally."""
+    message = str(param(params, "message", "BSM")).upper()
+    frames = invalid_frames(
+        context.edition, message, int(param(params, "count", 8)), seed=int(param(params, "seed", 7))
+    )
+    return survival(context, params, [(label, data, False) for label, data in frames])
+
+
+def survival(
+    context: RunContext, params: Mapping[str, Any], frames: Sequence[tuple[str, bytes, bool]]
+) -> Sequence[Observation]:
+    """Send ``(label, bytes, raw)`` frames, then require the device to keep transmitting at a normal rate.
+
+    ``raw`` frames go on the wire exactly as given (e.g. a broken DSMP header); the others are MessageFrames wrapped
+    per the transport's framing. The baseline rate is the one of the shared observation window.
+    """
     baseline_frames = context.observation()
     window = context.observation_window or 1.0
     if not baseline_frames:
         raise Inconclusive("the device sent nothing during the observation window: no baseline to compare with")
     baseline_rate = len(baseline_frames) / window
-    message = str(param(params, "message", "BSM")).upper()
     sent_seqs = []
-    for label, data in invalid_frames(
-        context.edition, message, int(param(params, "count", 8)), seed=int(param(params, "seed", 7))
-    ):
-        sent_seqs.append(context.send(data, note=f"robustness: {label}").seq)
+    for label, data, raw in frames:
+        note = f"robustness: {label}"
+        sent_seqs.append((context.send_raw(data, note=note) if raw else context.send(data, note=note)).seq)
     recovery = float(param(params, "recovery_window_s", 2.0))
     after = list(context.receive_for(recovery, note="robustness recovery"))
     rate = len(after) / recovery

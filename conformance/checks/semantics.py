@@ -13,7 +13,7 @@ from typing import Any
 
 from ..engine.context import ObservedFrame, RunContext
 from ..engine.model import Observation
-from ..engine.registry import Inconclusive, check
+from ..engine.registry import Inconclusive, NotApplicable, check
 from ..vectors.codetables import EVENT_TYPES, SIGN_TYPES
 from .common import absolute_point, decoded, distance_m, failed, frames_or_inconclusive, listed, param, passed
 
@@ -497,3 +497,33 @@ def rsm_position_age(context: RunContext, params: Mapping[str, Any]) -> Sequence
             unit="ms",
         )
     ]
+
+
+@check("bsm.emergency-ext")
+def bsm_emergency_ext(context: RunContext, params: Mapping[str, Any]) -> Sequence[Observation]:
+    """A special (emergency) vehicle's BSMs carry emergencyExt (T/CSAE 53 2019+ editions; EVW application)."""
+    if "emergencyExt" not in _bsm_members(context):
+        raise NotApplicable(f"BasicSafetyMessage of {context.edition} has no emergencyExt")
+    frames = decoded(frames_or_inconclusive(context, "BSM"))
+    if not frames:
+        raise Inconclusive("no BSM frame decoded strictly")
+    missing = [frame.seq for frame in frames if "emergencyExt" not in frame.value]
+    if missing:
+        return [
+            failed(
+                f"{len(missing)} of {len(frames)} BSM frame(s) lack emergencyExt",
+                missing[:10],
+                field_path="emergencyExt",
+                expected="present",
+                observed="absent",
+            )
+        ]
+    return [passed(f"all {len(frames)} BSM frames carry emergencyExt", [f.seq for f in frames[:3]])]
+
+
+def _bsm_members(context: RunContext) -> set[str]:
+    from ..codec import codec_for
+
+    resolver = codec_for(context.edition).resolver
+    builtin, _chain = resolver.resolve({"type": "BasicSafetyMessage"})
+    return {member.name for member in resolver.members(builtin)}

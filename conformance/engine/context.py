@@ -168,6 +168,13 @@ class RunContext:
             "tx", raw, frame, wall_time=wall, monotonic=time.monotonic(), channel=channel, note=note
         )
 
+    def send_raw(self, raw: bytes, *, note: str = "", channel: str = "") -> EvidenceFrame:
+        """Send bytes exactly as given (no network header added), e.g. a deliberately broken DSMP packet."""
+        wall = self.transport.send(raw, channel=channel)
+        return self.evidence.record(
+            "tx", raw, None, wall_time=wall, monotonic=time.monotonic(), channel=channel, note=note
+        )
+
     def receive_for(self, seconds: float, *, note: str = "") -> Iterator[ObservedFrame]:
         """Yield decoded frames received during the next ``seconds`` (stops early on Ctrl-C or end of recording)."""
         deadline = time.monotonic() + seconds
