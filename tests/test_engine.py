@@ -358,3 +358,40 @@ def test_emergency_ext_pass_and_fail_on_recorded_bsms(tmp_path: Path) -> None:
     (tmp_path / "e.ndjson").unlink()
     bad = _judge_recording(tmp_path, f"file://{_recording(tmp_path, [with_ext, lacking])}", case("bsm.emergency-ext"))
     assert bad.verdict is Verdict.FAIL and bad.observations[0].field_path == "emergencyExt"
+
+
+def _spat_with_utc_end(end_marks: list[int]) -> list[bytes]:
+    import copy
+
+    from conformance.codec import encode
+    from conformance.samples import sample_values
+
+    alternative, value = sample_values()["spat"]
+    frames = []
+    for index, end in enumerate(end_marks):
+        spat = copy.deepcopy(value)
+        spat["msgCnt"] = index
+        for phase in spat["intersections"][0]["phases"]:
+            phase["phaseStates"][0]["timing"] = ("utcTiming", {"startUTCTime": 100, "likelyEndUTCTime": end})
+        frames.append(encode((alternative, spat), edition=EDITION))
+    return frames
+
+
+def test_spat_utc_timing_is_judged_and_a_jump_fails(tmp_path: Path) -> None:
+    steady = _recording(tmp_path, _spat_with_utc_end([500, 500, 500]))
+    good = _judge_recording(tmp_path, f"file://{steady}", case("spat.countdown-consistent"))
+    assert good.verdict is Verdict.PASS
+    (tmp_path / "e.ndjson").unlink()
+    jumping = _recording(tmp_path, _spat_with_utc_end([500, 500, 800]))
+    bad = _judge_recording(tmp_path, f"file://{jumping}", case("spat.countdown-consistent"))
+    assert bad.verdict is Verdict.FAIL
+    assert bad.observations[0].field_path.endswith("utcTiming.likelyEndUTCTime")
+    assert (bad.observations[0].expected, bad.observations[0].observed) == (500, 800)
+
+
+def test_counting_timing_in_a_recording_without_times_is_not_applicable(tmp_path: Path) -> None:
+    from conformance.samples import sample_frames
+
+    path = _recording(tmp_path, [sample_frames()["spat"]] * 3)
+    result = _judge_recording(tmp_path, f"file://{path}", case("spat.countdown-consistent"))
+    assert result.verdict is Verdict.NONE and "no receive times" in result.reason

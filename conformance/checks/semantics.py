@@ -213,60 +213,84 @@ def spat_phase_ids_in_map(context: RunContext, params: Mapping[str, Any]) -> Seq
     ]
 
 
-def _current_countdowns(frame: ObservedFrame) -> dict[tuple[tuple[int | None, int], int], tuple[str, int]]:
-    """(intersection, phase) -> (light, likelyEndTime) of the phase state active now (counting timing, start 0)."""
-    result: dict[tuple[tuple[int | None, int], int], tuple[str, int]] = {}
+TIMEMARK_HOUR = 36_000  # TimeMark counts 0.1 s within the hour; 36001 means unknown (T/CSAE 53 TimeMark)
+
+Phase = tuple[tuple[int | None, int], int]
+
+
+def _current_timings(frame: ObservedFrame) -> dict[Phase, tuple[str, str, int]]:
+    """(intersection, phase) -> (light, timing kind, end mark) of the phase state active now.
+
+    ``counting`` timing: the state with startTime 0, and its likelyEndTime (time left, 0.1 s). ``utcTiming``: the
+    first state, and its likelyEndUTCTime (absolute, 0.1 s within the hour). Unknown marks (36001) are skipped.
+    """
+    result: dict[Phase, tuple[str, str, int]] = {}
     for state in frame.value["intersections"]:
         for phase in state["phases"]:
-            for phase_state in phase["phaseStates"]:
+            key = (_node_key(state["intersectionId"]), phase["id"])
+            for position, phase_state in enumerate(phase["phaseStates"]):
                 timing = phase_state.get("timing")
-                if isinstance(timing, tuple) and timing[0] == "counting" and timing[1]["startTime"] == 0:
-                    result[(_node_key(state["intersectionId"]), phase["id"])] = (
-                        phase_state["light"],
-                        int(timing[1]["likelyEndTime"]),
-                    )
-                    break
+                if not isinstance(timing, tuple):
+                    continue
+                kind, value = timing
+                if kind == "counting" and value["startTime"] == 0:
+                    mark = int(value["likelyEndTime"])
+                elif kind == "utcTiming" and position == 0:
+                    mark = int(value["likelyEndUTCTime"])
+                else:
+                    continue
+                if mark <= TIMEMARK_HOUR:
+                    result[key] = (phase_state["light"], kind, mark)
+                break
     return result
 
 
 @check("spat.countdown-consistent", parameters=("tolerance_ds",))
 def spat_countdown_consistent(context: RunContext, params: Mapping[str, Any]) -> Sequence[Observation]:
-    """A phase's countdown (likelyEndTime, 0.1 s) decreases with elapsed time between SPAT frames while its light
-    does not change."""
+    """While a phase keeps its light, its timing stays consistent between SPAT frames: a ``counting`` likelyEndTime
+    (0.1 s left) decreases by the elapsed time; a ``utcTiming`` likelyEndUTCTime (absolute) stays where it was."""
     frames = decoded(frames_or_inconclusive(context, "SPAT", 2))
     tolerance = float(param(params, "tolerance_ds", 5))
     live = bool(getattr(context.transport.capabilities, "live", True))
+    timed = bool(getattr(context.transport.capabilities, "timestamps", True))
     problems: list[str] = []
     evidence: list[int] = []
     compared = 0
-    worst: tuple[float, Any, Any] = (0.0, None, None)
+    worst: tuple[float, Any, Any, str] = (0.0, None, None, "counting")
     for previous, current in pairwise(frames):
         elapsed_ds = (
             (current.monotonic - previous.monotonic) if live else (current.wall_time - previous.wall_time)
         ) * 10.0
-        before, after = _current_countdowns(previous), _current_countdowns(current)
-        for key, (light, remaining) in after.items():
-            if key not in before or before[key][0] != light:
-                continue  # new phase state: a countdown restarts legitimately
+        before, after = _current_timings(previous), _current_timings(current)
+        for key, (light, kind, mark) in after.items():
+            if key not in before or before[key][:2] != (light, kind):
+                continue  # a new phase state (or timing form): its countdown restarts legitimately
+            if kind == "counting" and not timed:
+                continue  # a countdown needs the time between frames, which this recording lacks
             compared += 1
-            expected = before[key][1] - elapsed_ds
-            error = abs(remaining - expected)
+            expected = before[key][2] - elapsed_ds if kind == "counting" else float(before[key][2])
+            error = abs(mark - expected)
+            if kind == "utcTiming":
+                error = min(error, TIMEMARK_HOUR - error)  # the absolute mark wraps at the hour
             if error > tolerance:
                 problems.append(
-                    f"#{previous.seq}->#{current.seq} phase {key[1]} ({light}): {before[key][1]} then "
-                    f"{remaining}, expected about {expected:.0f} after {elapsed_ds / 10:.2f} s"
+                    f"#{previous.seq}->#{current.seq} phase {key[1]} ({light}, {kind}): {before[key][2]} then "
+                    f"{mark}, expected about {expected:.0f} after {elapsed_ds / 10:.2f} s"
                 )
                 evidence.extend([previous.seq, current.seq])
                 if error > worst[0]:
-                    worst = (error, round(expected), remaining)
+                    worst = (error, round(expected), mark, kind)
     if compared == 0:
-        raise Inconclusive("no phase kept its light across two consecutive SPAT frames with counting timing")
+        if not timed:
+            raise NotApplicable(f"the recording ({context.transport.url}) has no receive times to time countdowns")
+        raise Inconclusive("no phase kept its light across two consecutive SPAT frames with a known end time")
     if problems:
+        end = "likelyEndTime" if worst[3] == "counting" else "likelyEndUTCTime"
         return [
             failed(
-                f"SPAT countdowns jump in {len(problems)} place(s): {listed(problems)}",
+                f"SPAT timing jumps in {len(problems)} place(s): {listed(problems)}",
                 evidence[:10],
-                field_path="intersections.phases.phaseStates.timing.counting.likelyEndTime",
+                field_path=f"intersections.phases.phaseStates.timing.{worst[3]}.{end}",
                 expected=worst[1],
                 observed=worst[2],
                 unit="0.1 s",
@@ -274,7 +298,7 @@ def spat_countdown_consistent(context: RunContext, params: Mapping[str, Any]) ->
         ]
     return [
         passed(
-            f"{compared} countdown step(s) consistent with elapsed time (±{tolerance:g} × 0.1 s)",
+            f"{compared} timing step(s) consistent with elapsed time (±{tolerance:g} × 0.1 s)",
             [f.seq for f in frames[:3]],
         )
     ]
