@@ -2,8 +2,9 @@
 
 A check receives the run context and its parameters (already merged: catalogue defaults, profile overrides) and
 returns observations. It may raise :class:`NotApplicable` (a precondition the device or transport does not meet:
-verdict *none* with the reason) or :class:`Inconclusive` (not enough evidence to decide: verdict *inconc*). Any
-other exception is a harness error: the engine records verdict *error* and goes on.
+verdict *none* with the reason), :class:`Inconclusive` (not enough evidence to decide: verdict *inconc*) or
+:class:`NotTested` (the check cannot judge this case yet: status *not tested*). Any other exception is a harness
+error: the engine records verdict *error* and goes on.
 
 ``kind="passive"`` checks judge the shared observation (frames the device sent during the observation window);
 ``kind="active"`` checks drive the device (send frames, use the upper tester) and record their own evidence.
@@ -28,6 +29,11 @@ CheckFunction = Callable[["RunContext", Mapping[str, Any]], Sequence[Observation
 
 class NotApplicable(Exception):  # named like the ETSI verdict it produces
     """The check cannot apply to this device/transport; the case gets verdict none with this reason."""
+
+
+class NotTested(Exception):  # named like the status it produces
+    """The check exists but cannot judge this case yet (e.g. no scenario for this application): status *not
+    tested*, verdict none — reported as not tested everywhere, never as passed."""
 
 
 class Inconclusive(Exception):  # named like the verdict it produces

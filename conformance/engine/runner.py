@@ -22,7 +22,7 @@ from typing import Any
 from .context import RunContext
 from .events import CaseFinished, CaseStarted, Listener, RunFinished, RunStarted
 from .model import CaseResult, Observation, Verdict, worst
-from .registry import Inconclusive, NotApplicable, get_check
+from .registry import Inconclusive, NotApplicable, NotTested, get_check
 
 
 @dataclass(frozen=True)
@@ -75,13 +75,12 @@ def run_case(case: PlannedCase, context: RunContext) -> CaseResult:
         result.finished, result.duration_s = _now(), 0.0
         return result
     observations: list[Observation] = []
+    untested: list[str] = []  # checks that exist in the catalogue but cannot judge yet: never a pass
     capabilities = _capabilities(context)
     for call in case.checks:
         registered = get_check(call.check_id)
         if registered is None:
-            observations.append(
-                Observation(Verdict.NONE, f"check {call.check_id} is not implemented yet", check=call.check_id)
-            )
+            untested.append(f"check {call.check_id} is not implemented yet")
             continue
         missing = [need for need in registered.needs if need not in capabilities]
         if missing:
@@ -96,6 +95,9 @@ def run_case(case: PlannedCase, context: RunContext) -> CaseResult:
             continue
         try:
             found = list(registered.function(context, call.parameters))
+        except NotTested as exc:
+            untested.append(f"{call.check_id}: {exc}")
+            continue
         except NotApplicable as exc:
             found = [Observation(Verdict.NONE, f"not applicable: {exc}", check=call.check_id)]
         except Inconclusive as exc:
@@ -116,12 +118,14 @@ def run_case(case: PlannedCase, context: RunContext) -> CaseResult:
         if context.stop.is_set():
             observations.append(Observation(Verdict.INCONC, "interrupted (Ctrl-C) while this case ran"))
             break
+    if untested and not observations:
+        result.status, result.reason = "not-tested", "; ".join(untested)
+        result.finished, result.duration_s = _now(), round(time.monotonic() - clock, 3)
+        return result
+    observations.extend(Observation(Verdict.NONE, f"not tested: {text}") for text in untested)
     result.observations = observations
     result.verdict = worst([obs.verdict for obs in observations])
-    implemented = [obs for obs in observations if "is not implemented yet" not in obs.message]
-    if not implemented:
-        result.status, result.reason = "not-tested", "no check of this requirement is implemented yet"
-    elif result.verdict is Verdict.NONE:
+    if result.verdict is Verdict.NONE:
         result.status = "not-applicable"
         result.reason = "; ".join(obs.message for obs in observations)
     result.evidence_count = len({seq for obs in observations for seq in obs.evidence})
