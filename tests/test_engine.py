@@ -316,11 +316,11 @@ def _recording(tmp_path: Path, frames: list[bytes]) -> Path:
     return path
 
 
-def _judge_recording(tmp_path: Path, url: str, check_case: PlannedCase) -> Any:
+def _judge_recording(tmp_path: Path, url: str, check_case: PlannedCase, edition: str = EDITION) -> Any:
     transport = open_transport(url)
     transport.open()
     context = RunContext(
-        edition=EDITION, transport=transport, evidence=EvidenceLog(tmp_path / "e.ndjson"), parameters={}
+        edition=edition, transport=transport, evidence=EvidenceLog(tmp_path / "e.ndjson"), parameters={}
     )
     try:
         return run_case(check_case, context)
@@ -395,3 +395,55 @@ def test_counting_timing_in_a_recording_without_times_is_not_applicable(tmp_path
     path = _recording(tmp_path, [sample_frames()["spat"]] * 3)
     result = _judge_recording(tmp_path, f"file://{path}", case("spat.countdown-consistent"))
     assert result.verdict is Verdict.NONE and "no receive times" in result.reason
+
+
+def test_day2_message_decode_is_judged_by_message_id(tmp_path: Path) -> None:
+    from conformance.editions import load_edition
+
+    test_msg = bytes.fromhex("800b00000802011a195b1b1bc0")  # Day-2 TestMsg, messageId 0 (STANDARDS-FACTS §2)
+    broken = bytes(
+        load_edition("csae157-2020").spec.encode("MessageFrame", ("msgFrameExt", {"messageId": 0, "value": b"\x02"}))
+    )  # inner TestMsg does not decode
+    good = _judge_recording(
+        tmp_path,
+        f"file://{_recording(tmp_path, [test_msg, test_msg])}",
+        case("message.decode-strict", message="TestMsg", message_id=0),
+        edition="csae157-2020",
+    )
+    assert good.verdict is Verdict.PASS and "2 TESTMSG (messageId 0) frames" in good.observations[0].message
+    (tmp_path / "e.ndjson").unlink()
+    bad = _judge_recording(
+        tmp_path,
+        f"file://{_recording(tmp_path, [test_msg, broken])}",
+        case("message.decode-strict", message="TestMsg", message_id=0),
+        edition="csae157-2020",
+    )
+    assert bad.verdict is Verdict.FAIL and bad.observations[0].field_path.startswith("msgFrameExt.value")
+    (tmp_path / "e.ndjson").unlink()
+    other = _judge_recording(
+        tmp_path,
+        f"file://{_recording(tmp_path, [test_msg])}",
+        case("message.decode-strict", message="SSM", message_id=12),
+        edition="csae157-2020",
+    )
+    assert other.verdict is Verdict.INCONC
+
+
+def test_msgcnt_max_gap_tolerates_lost_messages(tmp_path: Path) -> None:
+    import copy
+
+    from conformance.codec import encode
+    from conformance.samples import sample_values
+
+    alternative, value = sample_values()["bsm"]
+    frames = []
+    for count in (10, 11, 13):  # one message lost between 11 and 13
+        bsm = copy.deepcopy(value)
+        bsm["msgCnt"] = count
+        frames.append(encode((alternative, bsm), edition=EDITION))
+    path = _recording(tmp_path, frames)
+    strict = _judge_recording(tmp_path, f"file://{path}", case("message.msgcnt-sequence", message="BSM"))
+    assert strict.verdict is Verdict.FAIL
+    (tmp_path / "e.ndjson").unlink()
+    tolerant = _judge_recording(tmp_path, f"file://{path}", case("message.msgcnt-sequence", message="BSM", max_gap=1))
+    assert tolerant.verdict is Verdict.PASS

@@ -11,7 +11,7 @@ from collections.abc import Mapping, Sequence
 from itertools import pairwise
 from typing import Any
 
-from ..codec import CodecError
+from ..codec import CodecError, codec_for
 from ..engine.context import ObservedFrame, RunContext
 from ..engine.model import Observation
 from ..engine.registry import Inconclusive, NotApplicable, check
@@ -28,11 +28,52 @@ def _message(params: Mapping[str, Any]) -> str:
     return name
 
 
+def _day2_id(context: RunContext, frame: ObservedFrame) -> int | None:
+    """messageId of a Day-2 frame, read without constraint checks so that undecodable frames are attributed too."""
+    if frame.ok and isinstance(frame.value, dict):
+        return int(frame.value["messageId"])
+    if frame.frame is None:
+        return None
+    try:
+        lax = codec_for(context.edition).edition.spec.decode("MessageFrame", frame.frame)
+    except Exception:  # noqa: BLE001 - a frame too broken to read its messageId is attributed to no message
+        return None
+    return int(lax[1]["messageId"]) if isinstance(lax, tuple) and lax[0] == "msgFrameExt" else None
+
+
+def select_frames(context: RunContext, params: Mapping[str, Any], minimum: int = 1) -> tuple[str, list[ObservedFrame]]:
+    """(label, observed frames) of the message a requirement names: a Day-1 message, or a Day-2 message given by
+    ``message_id`` inside MessageFrameExt (``message: MessageFrameExt`` alone: every Day-2 frame).
+
+    Inconclusive when fewer than ``minimum`` frames were observed.
+    """
+    name = str(param(params, "message", "")).upper()
+    if name in FRAME_MESSAGES.values():
+        return name, frames_or_inconclusive(context, name, minimum)
+    message_id = params.get("message_id")
+    if message_id is None and name != "MESSAGEFRAMEEXT":
+        raise NotApplicable(f"parameter 'message' is {name!r}: a Day-1 message or a Day-2 message with message_id")
+    label = f"{name} (messageId {message_id})" if message_id is not None else "Day-2 MessageFrameExt"
+    frames = [
+        frame
+        for frame in context.frames_of("DAY2")
+        if message_id is None or _day2_id(context, frame) == int(message_id)
+    ]
+    if len(frames) < minimum:
+        raise Inconclusive(
+            f"only {len(frames)} {label} frame(s) observed in the {context.observation_window:g} s window; "
+            f"at least {minimum} needed to judge"
+        )
+    return label, frames
+
+
 @check("message.present", parameters=("message",))
 def message_present(context: RunContext, params: Mapping[str, Any]) -> Sequence[Observation]:
     """The device sends the message at all during the observation window."""
-    message = _message(params)
-    frames = context.frames_of(message)
+    try:
+        message, frames = select_frames(context, params, minimum=0)
+    except Inconclusive:
+        message, frames = str(params.get("message")), []
     window = context.observation_window
     if not frames:
         return [
@@ -60,8 +101,7 @@ def _error_text(error: ConformanceError | None) -> str:
 @check("message.decode-strict", parameters=("message",))
 def decode_strict(context: RunContext, params: Mapping[str, Any]) -> Sequence[Observation]:
     """Every frame of the message decodes strictly (constraints, no trailing bytes) under the declared edition."""
-    message = _message(params)
-    frames = frames_or_inconclusive(context, message)
+    message, frames = select_frames(context, params, int(param(params, "min_frames", 1)))
     bad = [frame for frame in frames if not frame.ok]
     if not bad:
         return [
@@ -88,8 +128,8 @@ def decode_strict(context: RunContext, params: Mapping[str, Any]) -> Sequence[Ob
 @check("message.edition", parameters=("message",))
 def edition_as_declared(context: RunContext, params: Mapping[str, Any]) -> Sequence[Observation]:
     """The frames identify as the declared edition (strict decode and byte-identical re-encode)."""
-    message = _message(params)
-    frames = [frame for frame in frames_or_inconclusive(context, message) if frame.frame is not None]
+    message, selected = select_frames(context, params)
+    frames = [frame for frame in selected if frame.frame is not None]
     wrong: list[tuple[ObservedFrame, list[str]]] = []
     for frame in frames[: int(param(params, "max_frames", 50))]:
         assert frame.frame is not None
@@ -224,7 +264,9 @@ def _sender_key(frame: ObservedFrame) -> str:
 
 @check("message.msgcnt-sequence", parameters=("message",))
 def msgcnt_sequence(context: RunContext, params: Mapping[str, Any]) -> Sequence[Observation]:
-    """msgCnt increases by one per message of a sender, modulo 128 (T/CSAE 53 MsgCount 0..127)."""
+    """msgCnt increases by one per message of a sender, modulo 128 (T/CSAE 53 MsgCount 0..127); ``max_gap``
+    tolerates that many lost messages between two observed ones (0 by default)."""
+    max_gap = int(param(params, "max_gap", 0))
     message = _message(params)
     frames = decoded(frames_or_inconclusive(context, message, 2))
     by_sender: dict[str, list[ObservedFrame]] = {}
@@ -236,7 +278,8 @@ def msgcnt_sequence(context: RunContext, params: Mapping[str, Any]) -> Sequence[
         for previous, current in pairwise(group):
             pairs += 1
             expected = (int(previous.value["msgCnt"]) + 1) % 128
-            if int(current.value["msgCnt"]) != expected:
+            step = (int(current.value["msgCnt"]) - int(previous.value["msgCnt"])) % 128
+            if not 1 <= step <= 1 + max_gap:  # max_gap: messages the lab tolerates as lost on the air
                 problems.append((previous, current, expected, int(current.value["msgCnt"])))
     if pairs == 0:
         raise Inconclusive(f"no two consecutive decodable {message} frames from one sender")
