@@ -53,16 +53,17 @@ def runs() -> dict[str, Path]:
     pixit.write_text(PIXIT, encoding="utf-8")
     runner = CliRunner()
     folders = {}
-    for name, target, extra, code in (
-        ("clean", "sim://rsu", [], 0),
-        ("faulty", f"sim://rsu?fault={FAULTS}", ["--pixit", str(pixit)], 1),
+    # The faulty RSU sends SPAT at 1 Hz: its window must hold the 10 SPAT frames SPAT/TX/DECODE needs to judge.
+    for name, target, extra, code, window in (
+        ("clean", "sim://rsu", [], 0, "6"),
+        ("faulty", f"sim://rsu?fault={FAULTS}", ["--pixit", str(pixit)], 1, "11"),
     ):
         out = base / name
         result = runner.invoke(
             main,
             [
                 *("run", "--profile", "csae53-2020-rsu", "--target", target, "--out", str(out)),
-                *("--observation-window", "3", "-k", KEYWORD, *extra),
+                *("--observation-window", window, "-k", KEYWORD, *extra),
             ],
         )
         assert result.exit_code == code, result.output

@@ -36,7 +36,7 @@ def test_run_against_the_reference_rsu_passes_and_writes_the_run_folder(tmp_path
         "--out",
         str(out),
         "--observation-window",
-        "3",
+        "6",
         "-k",
         KEYWORD,
     )
@@ -64,7 +64,7 @@ def test_run_against_a_faulty_rsu_exits_1_naming_the_requirement(tmp_path: Path)
         "--out",
         str(out),
         "--observation-window",
-        "3",
+        "6",
         "-k",
         KEYWORD,
     )
@@ -111,7 +111,7 @@ def test_sigkill_then_resume_completes_without_redoing_cases(tmp_path: Path) -> 
             "--out",
             str(out),
             "--observation-window",
-            "3",
+            "6",
         ],
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,

@@ -2,9 +2,9 @@
 
 Message layer (YD/T 3710-2020 structure, device-sends tests): ``message`` (presence, strict decode, edition, rate,
 msgCnt), ``semantics`` (BSM, MAP, SPAT, RSI, RSM content rules); device-receives and robustness tests: ``active``;
-DSMP network layer: ``network``.
+DSMP network layer: ``network``; Day-1 application scenarios (Do-Warn / Suppress-Warn / No-Warn): ``applications``.
 """
 
-from . import active, message, network, semantics
+from . import active, applications, message, network, semantics
 
-__all__ = ["active", "message", "network", "semantics"]
+__all__ = ["active", "applications", "message", "network", "semantics"]

@@ -295,6 +295,10 @@ class SimDevice(ABC):
                     **({"raw_hex": data.hex()} if data != frame else {}),
                 )
             )
+        self.on_decoded(decoded.value[0], decoded.value[1])
+
+    def on_decoded(self, alternative: str, value: Any) -> None:  # noqa: B027 - an optional hook, not abstract
+        """Hook: a received frame decoded to MessageFrame ``alternative`` with ``value`` (the OBU's applications)."""
 
     # -- upper tester -------------------------------------------------------------------------------------------
     def handle_request(self, request: Message) -> Message:

@@ -82,6 +82,13 @@ FAULTS: dict[str, Fault] = {
         Fault("bsm-id-change", ("obu",), "The BSM id changes every 5 frames (from frame 2 on)."),
         Fault("secmark-jump", ("obu",), "secMark is ARG ms ahead of the clock on frames 2, 7, 12, ...", "ms", 1500),
         Fault("ut-silent", ("rsu", "obu"), "The upper tester answers requests but never reports received frames."),
+        Fault("no-warning", ("obu",), "The applications (RLVW, AVW, TJW, EBW, FCW) never raise a warning."),
+        Fault(
+            "false-warning",
+            ("obu",),
+            "The applications warn about every vehicle, intersection and RSI event they know, whether their rule "
+            "holds or not (so also in No-Warn and Suppress-Warn geometry).",
+        ),
     )
 }
 

@@ -5,6 +5,10 @@ is a closed loop so the vehicle drives it again and again without jumping; msgCn
 the clock's millisecond within the minute at sending, ``id`` stays the same. When the upper tester sets the host
 state (``set-state`` with ``lat``, ``long``, ``speed``, ``heading``, ``elevation`` in BSM units), the BSM reports
 that state instead of the route (application tests drive the host vehicle this way).
+
+It runs the Day-1 applications of :mod:`conformance.devices.applications` (RLVW, AVW, TJW, EBW, FCW) on what it
+decodes and on the host state, and reports ``warning`` events through its upper tester (faults ``no-warning`` and
+``false-warning`` break them on purpose).
 """
 
 from __future__ import annotations
@@ -12,10 +16,13 @@ from __future__ import annotations
 import copy
 import functools
 import itertools
+import time
 from collections.abc import Mapping
 from typing import Any, ClassVar
 
+from ..uppertester import Message, event
 from ..vectors import traffic
+from .applications import ApplicationLayer
 from .base import DeviceConfig, SimDevice, time_fields
 from .faults import PERIOD, periodic
 
@@ -62,6 +69,25 @@ class ReferenceObu(SimDevice):
         super().__init__(config)
         if "wrong-rate" in self.faults:
             self.rates["BSM"] = self.faults["wrong-rate"] or 5.0
+        mode = "never" if "no-warning" in self.faults else "always" if "false-warning" in self.faults else "normal"
+        self.applications = ApplicationLayer(mode=mode)
+
+    def on_decoded(self, alternative: str, value: Any) -> None:
+        """Feed a decoded frame to the applications and report any warning that starts or ends."""
+        self.applications.on_frame(alternative, value, time.monotonic())
+        self._report_warnings()
+
+    def handle_request(self, request: Message) -> Message:
+        """Answer an upper-tester request; after ``set-state`` re-evaluate the applications for the new host."""
+        response = super().handle_request(request)
+        if request.get("type") == "set-state" and response.get("ok"):
+            self._report_warnings()
+        return response
+
+    def _report_warnings(self) -> None:
+        for fields in self.applications.evaluate(dict(self.host_state), time.monotonic()):
+            if self.ut is not None:
+                self.ut.emit(event("warning", **fields))
 
     def build_frame(self, kind: str, index: int, wall: float) -> bytes:
         """Return the MessageFrame bytes of the ``index``-th BSM at wall time ``wall``."""

@@ -3,8 +3,8 @@
 When ``v2xc run`` targets ``sim://rsu`` or ``sim://obu`` without ``--pics``, it writes this statement into the run
 folder (``pics.yaml``) and loads it like any vendor's file, so the report shows exactly what was declared. It says
 what the reference devices really do: the RSU sends MAP, SPAT, RSI (static information, 1 Hz) and RSM and decodes
-BSM; the OBU sends BSM and decodes MAP, SPAT, RSI, RSM and BSM; both have the upper tester; neither signs messages
-nor runs applications.
+BSM; the OBU sends BSM, decodes MAP, SPAT, RSI, RSM and BSM and runs RLVW, AVW, TJW, EBW and FCW; both have the
+upper tester; neither signs messages.
 """
 
 from __future__ import annotations
@@ -25,7 +25,21 @@ CAPABILITIES: dict[Role, frozenset[str]] = {
         }
     ),
     Role.OBU: frozenset(
-        {"OBU.TX.BSM", "OBU.RX.BSM", "OBU.RX.MAP", "OBU.RX.SPAT", "OBU.RX.RSI", "OBU.RX.RSM", "IUT.UPPER-TESTER"}
+        {
+            "OBU.TX.BSM",
+            "OBU.RX.BSM",
+            "OBU.RX.MAP",
+            "OBU.RX.SPAT",
+            "OBU.RX.RSI",
+            "OBU.RX.RSM",
+            "IUT.UPPER-TESTER",
+            # the applications the reference OBU implements (conformance/devices/applications.py)
+            "OBU.APP.RLVW",
+            "OBU.APP.AVW",
+            "OBU.APP.TJW",
+            "OBU.APP.EBW",
+            "OBU.APP.FCW",
+        }
     ),
 }
 

@@ -177,8 +177,10 @@ class RunContext:
 
     def receive_for(self, seconds: float, *, note: str = "") -> Iterator[ObservedFrame]:
         """Yield decoded frames received during the next ``seconds`` (stops early on Ctrl-C or end of recording)."""
-        deadline = time.monotonic() + seconds
         live = bool(getattr(self.transport.capabilities, "live", True))
+        if live:
+            self._drain()
+        deadline = time.monotonic() + seconds
         while not self.stop.is_set():
             remaining = deadline - time.monotonic()
             if live and remaining <= 0:
@@ -189,6 +191,30 @@ class RunContext:
                     continue
                 return  # a recording has ended
             yield self.decode_received(received, note=note)
+
+    def _drain(self) -> None:
+        """Record, without judging, the frames that queued up in the transport before this window began.
+
+        While active cases ran, the device kept sending; those frames wait in the socket. Judged as part of the next
+        window they would arrive in one burst (a false rate, lost frames past the buffer, stale secMarks). They are
+        kept as evidence, marked as received before the window.
+        """
+        while (received := self.transport.receive(0.0)) is not None:
+            framing: Framing = getattr(self.transport, "framing", Framing.NONE)
+            try:
+                frame: bytes | None = unwrap(received.raw, framing).payload
+            except ConformanceError:
+                frame = None
+            self.evidence.record(
+                "rx",
+                received.raw,
+                frame,
+                wall_time=received.wall_time,
+                monotonic=received.monotonic,
+                channel=received.channel,
+                peer=received.peer,
+                note="queued before this window (not judged)",
+            )
 
     def observation(self) -> list[ObservedFrame]:
         """Return the shared observation, capturing it on first use (window: ``observation_window_s``)."""
