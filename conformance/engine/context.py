@@ -114,8 +114,9 @@ class RunContext:
     _observation_span: tuple[float, float] = (0.0, 0.0)
 
     # -- frames ------------------------------------------------------------------------------------------------
-    def decode_received(self, received: Any, *, note: str = "") -> ObservedFrame:
-        """Record a received frame as evidence, unwrap its network header and decode it strictly."""
+    def _record_received(self, received: Any, note: str) -> tuple[EvidenceFrame, bytes | None, ConformanceError | None]:
+        """Write a received frame to the evidence log first; return the record, the MessageFrame bytes (network
+        header removed) and the framing error, if any."""
         framing: Framing = getattr(self.transport, "framing", Framing.NONE)
         error: ConformanceError | None = None
         frame: bytes | None = None
@@ -133,6 +134,11 @@ class RunContext:
             peer=received.peer,
             note=note,
         )
+        return entry, frame, error
+
+    def decode_received(self, received: Any, *, note: str = "") -> ObservedFrame:
+        """Record a received frame as evidence, unwrap its network header and decode it strictly."""
+        entry, frame, error = self._record_received(received, note)
         observed = ObservedFrame(
             entry.seq,
             received.wall_time,
@@ -200,21 +206,7 @@ class RunContext:
         kept as evidence, marked as received before the window.
         """
         while (received := self.transport.receive(0.0)) is not None:
-            framing: Framing = getattr(self.transport, "framing", Framing.NONE)
-            try:
-                frame: bytes | None = unwrap(received.raw, framing).payload
-            except ConformanceError:
-                frame = None
-            self.evidence.record(
-                "rx",
-                received.raw,
-                frame,
-                wall_time=received.wall_time,
-                monotonic=received.monotonic,
-                channel=received.channel,
-                peer=received.peer,
-                note="queued before this window (not judged)",
-            )
+            self._record_received(received, "queued before this window (not judged)")
 
     def observation(self) -> list[ObservedFrame]:
         """Return the shared observation, capturing it on first use (window: ``observation_window_s``)."""
