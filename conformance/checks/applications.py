@@ -259,24 +259,42 @@ def avw_scenario(case: str, settings: Settings, site: traffic.Site, grid: tuple[
     do-warn: ``avw_distance_m`` ahead; suppress-warn: ahead, but the host brakes (``brake`` 1); no-warn: the same
     vehicle ``avw_distance_m`` behind the host.
     """
-    distance = settings["avw_distance_m"]
-    host_north = -200.0
-    remote_north = host_north - distance if case == "no-warn" else host_north + distance
-    bsms = _remote_bsms(
+    return _lead_vehicle_scenario(
+        "AVW",
+        case,
         settings,
         site,
-        _vehicle_id(grid),
-        north=remote_north,
+        grid,
+        distance=settings["avw_distance_m"],
+        what="stopped vehicle with hazard lights",
         speed=0.0,
         events=(EVENT_HAZARD_LIGHTS,),
         lights=(LIGHT_HAZARD,),
     )
+
+
+def _lead_vehicle_scenario(
+    application: str,
+    case: str,
+    settings: Settings,
+    site: traffic.Site,
+    grid: tuple[int, int],
+    *,
+    distance: float,
+    what: str,
+    **remote: Any,
+) -> Scenario:
+    """A remote vehicle in the host's lane ``distance`` m ahead (do-warn, suppress-warn: the host brakes) or behind
+    (no-warn), sending BSMs built by :func:`_remote_bsms` with ``remote`` (speed, accel, events, lights)."""
+    host_north = -200.0
+    remote_north = host_north - distance if case == "no-warn" else host_north + distance
+    bsms = _remote_bsms(settings, site, _vehicle_id(grid), north=remote_north, **remote)
     where = "behind" if case == "no-warn" else "ahead"
     braking = ", host braking" if case == "suppress-warn" else ""
     return Scenario(
-        "AVW",
+        application,
         case,
-        f"stopped vehicle with hazard lights {distance:g} m {where} in the host's lane{braking}",
+        f"{what} {distance:g} m {where} in the host's lane{braking}",
         site,
         HostMotion(LANE_EAST_M, host_north, settings["host_speed_mps"], brake=int(case == "suppress-warn")),
         tuple(_stream("bsmFrame", bsms, settings)),
@@ -322,27 +340,17 @@ def ebw_scenario(case: str, settings: Settings, site: traffic.Site, grid: tuple[
     do-warn: ``ebw_distance_m`` ahead; suppress-warn: ahead, the host brakes too; no-warn: ``ebw_distance_m``
     behind the host.
     """
-    host_north = -200.0
-    distance = settings["ebw_distance_m"]
-    remote_north = host_north - distance if case == "no-warn" else host_north + distance
-    bsms = _remote_bsms(
+    return _lead_vehicle_scenario(
+        "EBW",
+        case,
         settings,
         site,
-        _vehicle_id(grid),
-        north=remote_north,
+        grid,
+        distance=settings["ebw_distance_m"],
+        what=f"vehicle braking at {settings['ebw_decel_mps2']:g} m/s^2",
         speed=settings["ebw_remote_speed_mps"],
         accel=-settings["ebw_decel_mps2"],
         events=(EVENT_HARD_BRAKING,),
-    )
-    where = "behind" if case == "no-warn" else "ahead"
-    braking = ", host braking" if case == "suppress-warn" else ""
-    return Scenario(
-        "EBW",
-        case,
-        f"vehicle {distance:g} m {where} braking at {settings['ebw_decel_mps2']:g} m/s^2{braking}",
-        site,
-        HostMotion(LANE_EAST_M, host_north, settings["host_speed_mps"], brake=int(case == "suppress-warn")),
-        tuple(_stream("bsmFrame", bsms, settings)),
     )
 
 
