@@ -10,7 +10,7 @@ first problem raises :class:`ConfigurationError` with file:line:column and the v
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from dataclasses import replace
 from functools import cache
 from pathlib import Path
@@ -172,16 +172,25 @@ def _walk_atoms(node: expr.Expr, visit: Any) -> None:
             _walk_atoms(operand, visit)
 
 
-def _pics_items(document: Document, into: dict[str, PicsItem], origin: dict[str, SourceLocation]) -> None:
-    for index, raw in enumerate(document.data.get("pics_items", [])):
-        where = document.at(("pics_items", index, "id"))
-        if raw["id"] in into:
+def _item_entries(
+    document: Document, key: str, kind: str, origin: dict[str, SourceLocation]
+) -> Iterator[Mapping[str, Any]]:
+    """The raw ``key`` entries of a catalogue file (PICS or PIXIT items), each checked for a duplicate id and for
+    an enum without choices; their positions are recorded in ``origin``."""
+    for index, raw in enumerate(document.data.get(key, [])):
+        where = document.at((key, index, "id"))
+        if raw["id"] in origin:
             raise CatalogueError(
-                f"Duplicate PICS item {raw['id']!r} (first defined at {origin[raw['id']]})", source=where
+                f"Duplicate {kind} item {raw['id']!r} (first defined at {origin[raw['id']]})", source=where
             )
         if raw["type"] == "enum" and not raw.get("choices"):
-            raise CatalogueError(f"Enum PICS item {raw['id']!r} has no choices", source=where)
+            raise CatalogueError(f"Enum {kind} item {raw['id']!r} has no choices", source=where)
         origin[raw["id"]] = where
+        yield raw
+
+
+def _pics_items(document: Document, into: dict[str, PicsItem], origin: dict[str, SourceLocation]) -> None:
+    for raw in _item_entries(document, "pics_items", "PICS", origin):
         into[raw["id"]] = PicsItem(
             id=raw["id"],
             type=raw["type"],
@@ -195,15 +204,7 @@ def _pics_items(document: Document, into: dict[str, PicsItem], origin: dict[str,
 
 
 def _pixit_items(document: Document, into: dict[str, PixitItem], origin: dict[str, SourceLocation]) -> None:
-    for index, raw in enumerate(document.data.get("pixit_items", [])):
-        where = document.at(("pixit_items", index, "id"))
-        if raw["id"] in into:
-            raise CatalogueError(
-                f"Duplicate PIXIT item {raw['id']!r} (first defined at {origin[raw['id']]})", source=where
-            )
-        if raw["type"] == "enum" and not raw.get("choices"):
-            raise CatalogueError(f"Enum PIXIT item {raw['id']!r} has no choices", source=where)
-        origin[raw["id"]] = where
+    for raw in _item_entries(document, "pixit_items", "PIXIT", origin):
         into[raw["id"]] = PixitItem(
             id=raw["id"],
             type=raw["type"],
