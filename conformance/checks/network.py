@@ -8,12 +8,11 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from .. import dsmp
 from ..engine.context import RunContext
 from ..engine.model import Observation
 from ..engine.registry import Inconclusive, NotApplicable, check
 from ..errors import FramingError
-from ..framing import Framing, default_aid
+from ..framing import Framing
 from ..vectors.model import Vector, VectorClass
 from ..vectors.mutations import dsmp_faults
 from .active import decode_echo, survival, valid_frames
@@ -72,7 +71,4 @@ def dsmp_robustness(context: RunContext, params: Mapping[str, Any]) -> Sequence[
         raise NotApplicable(f"no registered AID for {message}: DSMP faults cannot be built")
     count = int(param(params, "count", len(faults)))
     repeated = [faults[index % len(faults)] for index in range(max(count, 1))]
-    aid = default_aid(value[0])
-    assert aid is not None
-    dsmp.parse(dsmp.build(frame, aid=aid))  # the valid form the faults derive from is itself well formed
     return survival(context, params, repeated)
