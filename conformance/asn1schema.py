@@ -15,7 +15,7 @@ from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from .errors import ValueFormatError
+from .errors import ValueFormatError, format_path
 
 STRING_TYPES = frozenset(
     {
@@ -125,10 +125,7 @@ class TypeResolver:
 
 
 def _path_text(path: tuple[str | int, ...]) -> str:
-    text = ""
-    for part in path:
-        text += f"[{part}]" if isinstance(part, int) else (f".{part}" if text else part)
-    return text or "(top level)"
+    return format_path(path) or "(top level)"
 
 
 def _shape_error(path: tuple[str | int, ...], message: str, hint: str, type_name: str) -> ValueFormatError:

@@ -20,6 +20,7 @@ import asn1tools
 from asn1tools.codecs import uper
 
 from .editions import Edition
+from .errors import format_path
 
 
 @dataclass(frozen=True)
@@ -39,10 +40,7 @@ class FieldSpan:
     @property
     def display(self) -> str:
         """The path with indices, e.g. ``spatFrame.intersections[0].phases[3].id``."""
-        text = ""
-        for part in self.path:
-            text += f"[{part}]" if isinstance(part, int) else (f".{part}" if text else part)
-        return text
+        return format_path(self.path)
 
 
 @dataclass

@@ -24,7 +24,7 @@ from asn1tools.codecs import per, uper
 from . import bittrace
 from .asn1schema import TypeResolver, check_shape
 from .editions import Edition, OpenTypeBinding, load_edition
-from .errors import CodecError
+from .errors import CodecError, format_path
 from .jsonvalue import OpenValue
 
 _GOT_PATTERN = re.compile(r"but got (-?\w+)")
@@ -167,7 +167,7 @@ class StrictCodec:
         offset = getattr(exc, "offset", None)
         traced = bittrace.trace(self.edition, name, data)
         if traced.failure_path is not None:
-            path = ".".join(str(p) if isinstance(p, str) else f"[{p}]" for p in traced.failure_path).replace(".[", "[")
+            path = format_path(traced.failure_path)
             if offset is None:
                 offset = traced.failure_start_bit
         if isinstance(exc, asn1tools.codecs.OutOfDataError) or "out of data" in message:

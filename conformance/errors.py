@@ -14,6 +14,15 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 
+def format_path(path: tuple[str | int, ...]) -> str:
+    """Render a field path the way every error names it: ``spatFrame.intersections[0].phases[2].id`` ('' for the
+    top level)."""
+    text = ""
+    for part in path:
+        text += f"[{part}]" if isinstance(part, int) else (f".{part}" if text else part)
+    return text
+
+
 class ConformanceError(Exception):
     """Base of every error the toolkit raises on purpose."""
 

@@ -30,7 +30,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from .errors import ValueFormatError
+from .errors import ValueFormatError, format_path
 
 HEX = "$hex"
 BITS = "$bits"
@@ -77,14 +77,7 @@ def to_json(value: Any) -> Any:
 
 
 def _path_text(path: tuple[str | int, ...]) -> str:
-    """Render a JSON path such as ``bsmFrame.accelSet.long`` or ``intersections[0].phases[2]``."""
-    text = ""
-    for part in path:
-        if isinstance(part, int):
-            text += f"[{part}]"
-        else:
-            text += f".{part}" if text else part
-    return text or "(top level)"
+    return format_path(path) or "(top level)"
 
 
 def _fail(path: tuple[str | int, ...], message: str, hint: str) -> ValueFormatError:

@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any
 
-from ..errors import UsageError
+from ..errors import UsageError, format_path
 
 
 class VectorClass(StrEnum):
@@ -83,9 +83,5 @@ class Vector:
         return self.data.hex()
 
 
-def path_text(path: tuple[str | int, ...]) -> str:
-    """Render a value path like the codec does: ``spatFrame.intersections[0].phases[2].id``."""
-    text = ""
-    for part in path:
-        text += f"[{part}]" if isinstance(part, int) else (f".{part}" if text else part)
-    return text
+#: Render a value path like the codec does: ``spatFrame.intersections[0].phases[2].id``.
+path_text = format_path
