@@ -15,6 +15,7 @@ from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from .editions import all_type_definitions
 from .errors import ValueFormatError, format_path
 
 STRING_TYPES = frozenset(
@@ -69,10 +70,9 @@ class TypeResolver:
     """Resolves type references of one parsed module set (all modules merged by type name)."""
 
     def __init__(self, parsed: Mapping[str, Mapping[str, Any]]) -> None:
-        self._types: dict[str, Mapping[str, Any]] = {}
-        for module in parsed.values():
-            for name, definition in module.get("types", {}).items():
-                self._types.setdefault(name, definition)
+        self._types: dict[str, Mapping[str, Any]] = {
+            name: definition for name, (_module, definition) in all_type_definitions(parsed).items()
+        }
 
     def __contains__(self, name: object) -> bool:
         return name in self._types

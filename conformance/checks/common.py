@@ -47,16 +47,6 @@ def decoded(frames: Sequence[ObservedFrame]) -> list[ObservedFrame]:
     return [frame for frame in frames if frame.ok]
 
 
-def offset_to_degrees(offset: Any) -> tuple[float, float] | None:
-    """(dlat, dlon) in 1e-7 degree units for a PositionOffsetLL CHOICE value, or None for absolute LatLon."""
-    if not (isinstance(offset, tuple) and len(offset) == 2):
-        return None
-    kind, value = offset
-    if kind == "position-LatLon":
-        return None
-    return float(value["lat"]), float(value["lon"])
-
-
 def absolute_point(ref_lat: int, ref_lon: int, offset_ll: Any) -> tuple[float, float]:
     """Absolute (lat, lon) in 1e-7 degrees of a PositionOffsetLL relative to a reference position."""
     kind, value = offset_ll
