@@ -148,18 +148,19 @@ def prepare(
             "--pics is required: the capability statement of the device under test selects what is tested.",
             hint=f"Write one with `v2xc pics template --profile {profile.id}` and check it with `v2xc pics check`.",
         )
+    if pics_path is not None:
+        pics = load_pics(pics_path, profile, catalogue)  # a broken statement is reported before anything is written
+    pixit = load_pixit(pixit_path, profile, catalogue) if pixit_path is not None else None
     out_dir.mkdir(parents=True, exist_ok=True)
     pics_copy = out_dir / "pics.yaml"
     if pics_path is not None:
         shutil.copyfile(pics_path, pics_copy)
-        pics = load_pics(pics_path, profile, catalogue)
     else:
         assert role is not None
         pics_copy.write_text(
             reference_pics_yaml(profile, catalogue, role, dsmp="framing=dsmp" in target), encoding="utf-8"
         )
         pics = load_pics(pics_copy, profile, catalogue)
-    pixit = load_pixit(pixit_path, profile, catalogue) if pixit_path is not None else None
     plan = make_plan(catalogue, profile, pics, keyword=keyword, available_checks=set(registered_checks()))
     chosen = _edition(plan, edition)
     parameters = {name: parameter.value for name, parameter in profile.parameters.items()}
