@@ -67,6 +67,9 @@ class Observation:
     observed: Any = None
     evidence: tuple[int, ...] = ()  # EvidenceFrame.seq values
     unit: str = ""
+    #: For a timing value judged against a limit: the value, the limit, the expanded measurement uncertainty and
+    #: the decision (see :mod:`conformance.engine.timing`); None for value checks.
+    measurement: dict[str, Any] | None = None
 
     def as_dict(self) -> dict[str, Any]:
         """Return a JSON-ready mapping."""
