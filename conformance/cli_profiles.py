@@ -34,7 +34,7 @@ from .catalogue import (
     static_review,
 )
 from .catalogue.loader import FRAMEWORK_FILE, bundled_catalogue
-from .catalogue.models import Role
+from .catalogue.models import Requirement, Role
 from .catalogue.profiles import PROFILES_DIR
 from .catalogue.views import document_coverage, framework_coverage
 from .cliutil import guard
@@ -98,10 +98,11 @@ def profiles_list(profiles_dir: Path | None, catalogue_dir: Path | None, output_
     with guard():
         catalogue = _catalogue(catalogue_dir)
         profiles = [p for p in load_all(catalogue, _source(profiles_dir)) if show_all or not p.abstract]
+        available = _registered_checks()
         rows: list[dict[str, Any]] = []
         for profile in profiles:
             editions = sorted({e for r in profile.requirements if (e := catalogue.requirements[r].edition)})
-            tested = sum(1 for r in profile.requirements if catalogue.requirements[r].tested)
+            tested = sum(1 for r in profile.requirements if _runnable(profile, catalogue.requirements[r], available))
             rows.append(
                 {
                     "id": profile.id,
@@ -511,6 +512,12 @@ def plan_command(
         _print(", ".join(f"{n} {s}" for s, n in counts.items()) + f" (of {len(plan.entries)})")
         for problem in plan.review.problems():
             _print(f"[bold red]static review:[/] {escape(problem.item)} {escape(problem.reason)}")
+
+
+def _runnable(profile: Profile, requirement: Requirement, available: frozenset[str] | None) -> bool:
+    """True when the requirement has checks and every one is registered by the engine (what ``plan`` selects)."""
+    checks = profile.checks_for(requirement)
+    return bool(checks) and (available is None or all(c.id in available for c in checks))
 
 
 def _registered_checks() -> frozenset[str] | None:

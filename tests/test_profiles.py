@@ -55,6 +55,28 @@ def test_profiles_list_shows_all_eight() -> None:
     assert "day1-rsu-base (abstract)" in run("profiles", "list", "--all").stdout
 
 
+def test_profiles_list_counts_only_checks_the_engine_registers() -> None:
+    """A check the catalogue names but the engine does not register is *not tested* in `plan`, so not counted."""
+    from conformance.engine.registry import registered_checks
+
+    catalogue = bundled_catalogue()
+    rows = {r["id"]: r for r in json.loads(run("profiles", "list", "--format", "json").stdout)}
+    cloud = load_profile("cloud-control-platform", catalogue)
+    # the catalogue names checks for every cloud requirement, none of which is registered yet
+    assert all(catalogue.requirements[r].checks for r in cloud.requirements)
+    assert not {c.id for r in cloud.requirements for c in catalogue.requirements[r].checks} & set(registered_checks())
+    assert rows["cloud-control-platform"]["with_checks"] == 0
+    registered = set(registered_checks())
+    for name in EIGHT:
+        profile = load_profile(name, catalogue)
+        expected = 0
+        for rid in profile.requirements:
+            ids = [c.id for c in catalogue.requirements[rid].checks]
+            expected += bool(ids) and set(ids) <= registered
+        assert rows[name]["with_checks"] == expected, name
+    assert rows["csae53-2020-rsu"]["with_checks"] == 25
+
+
 def test_requirement_counts_per_profile() -> None:
     catalogue = bundled_catalogue()
     counts = {p.id: len(p.requirements) for p in load_all(catalogue) if not p.abstract}
