@@ -262,44 +262,111 @@ def _sender_key(frame: ObservedFrame) -> str:
     return frame.peer
 
 
-@check("message.msgcnt-sequence", parameters=("message",))
+#: Fields that carry when a message was built, not what it says: ignored when the revision reading compares content.
+MSGCNT_TIME_FIELDS = frozenset({"msgCnt", "moy", "timeStamp", "secMark"})
+#: How a sender numbers a message stream (PICS RSU.MSGCNT.MAP-READING / RSU.MSGCNT.SPAT-READING): ``sequence`` =
+#: +1 mod 128 per message; ``revision`` = unchanged while the content is unchanged, +1 mod 128 when it changes.
+MSGCNT_READINGS = ("sequence", "revision")
+
+
+def msgcnt_content(value: Any) -> Any:
+    """``value`` without msgCnt and its time fields (moy, timeStamp, secMark at any depth): what the message says."""
+    if isinstance(value, dict):
+        return {key: msgcnt_content(item) for key, item in value.items() if key not in MSGCNT_TIME_FIELDS}
+    if isinstance(value, list):
+        return [msgcnt_content(item) for item in value]
+    if isinstance(value, tuple):  # a CHOICE: (alternative, value)
+        return tuple(msgcnt_content(item) for item in value)
+    return value
+
+
+def msgcnt_step_problem(step: int, changed: bool, reading: str, max_gap: int) -> str | None:
+    """Why going ``step`` (mod 128) from one observed msgCnt to the next breaks ``reading``, or None when it does not.
+
+    ``changed`` says whether the content (:func:`msgcnt_content`) changed between the two frames; ``max_gap``
+    messages may have been lost on the air in between. Both readings refuse a backwards move (127 -> 0 is forwards),
+    a skip beyond ``max_gap`` lost messages, and the same msgCnt with changed content; ``sequence`` also refuses a
+    repeated msgCnt, ``revision`` a msgCnt that moved by one while the content stayed the same.
+    """
+    if step > 1 + max_gap:
+        if step >= 64:
+            return f"goes back by {128 - step}"
+        return f"skips {step - 1} value(s) (at most {max_gap} lost message(s) tolerated)"
+    if step == 0:
+        if reading == "sequence":
+            return "is repeated (each message takes the next value)"
+        return "is unchanged although the content changed" if changed else None
+    if step == 1 and reading == "revision" and not changed:
+        return "changes although the content did not"
+    return None  # 1 (sequence), or up to 1 + max_gap with lost messages in between (which may have changed content)
+
+
+@check("message.msgcnt-sequence", parameters=("message", "modulo", "max_gap", "reading"))
 def msgcnt_sequence(context: RunContext, params: Mapping[str, Any]) -> Sequence[Observation]:
-    """msgCnt increases by one per message of a sender, modulo 128 (T/CSAE 53 MsgCount 0..127); ``max_gap``
-    tolerates that many lost messages between two observed ones (0 by default)."""
-    max_gap = int(param(params, "max_gap", 0))
+    """msgCnt numbers each sender's messages of one type: ``reading`` ``sequence`` (default) = +1 mod 128 per
+    message (MsgCount 0..127, after 127 comes 0); ``revision`` = unchanged while the content is unchanged and +1 mod
+    128 when it changes. ``max_gap`` tolerates that many lost messages between two observed ones (0 by default;
+    the lab's PIXIT ``msgcnt.max_gap``, when given, overrides the catalogue value)."""
+    pixit_gap = context.pixit.get("msgcnt.max_gap")
+    max_gap = int(pixit_gap) if pixit_gap is not None else int(param(params, "max_gap", 0))
+    gap_source = "PIXIT msgcnt.max_gap" if pixit_gap is not None else "max_gap"
+    reading = str(param(params, "reading", "sequence"))
+    if reading not in MSGCNT_READINGS:
+        from ..errors import ConfigurationError
+
+        raise ConfigurationError(f"msgcnt-sequence: reading {reading!r} is not one of {', '.join(MSGCNT_READINGS)}.")
     message = _message(params)
     frames = decoded(frames_or_inconclusive(context, message, 2))
     by_sender: dict[str, list[ObservedFrame]] = {}
     for frame in frames:
         by_sender.setdefault(_sender_key(frame), []).append(frame)
-    problems: list[tuple[ObservedFrame, ObservedFrame, int, int]] = []
-    pairs = 0
+    problems: list[tuple[ObservedFrame, ObservedFrame, str, bool]] = []
+    pairs = changes = 0
     for group in by_sender.values():
         for previous, current in pairwise(group):
             pairs += 1
-            expected = (int(previous.value["msgCnt"]) + 1) % 128
             step = (int(current.value["msgCnt"]) - int(previous.value["msgCnt"])) % 128
-            if not 1 <= step <= 1 + max_gap:  # max_gap: messages the lab tolerates as lost on the air
-                problems.append((previous, current, expected, int(current.value["msgCnt"])))
+            changed = reading == "revision" and msgcnt_content(current.value) != msgcnt_content(previous.value)
+            changes += changed
+            problem = msgcnt_step_problem(step, changed, reading, max_gap)
+            if problem is not None:
+                problems.append((previous, current, problem, changed))
     if pairs == 0:
         raise Inconclusive(f"no two consecutive decodable {message} frames from one sender")
+    rule = (
+        "advances by 1 mod 128 per message"
+        if reading == "sequence"
+        else "stays while the content stays and advances by 1 mod 128 when it changes (revision reading)"
+    )
+    tolerance = f"{gap_source} {max_gap}"
     if not problems:
+        counted = f"; {changes} content change(s)" if reading == "revision" else ""
         return [
             passed(
-                f"msgCnt advances by 1 mod 128 over {pairs} consecutive {message} pairs",
+                f"msgCnt {rule} over {pairs} consecutive {message} pairs ({tolerance}{counted})",
                 [f.seq for f in frames[:3]],
                 field_path="msgCnt",
+                expected=rule,
+                observed=f"{pairs} pairs, none out of order",
             )
         ]
-    previous, current, expected, observed = problems[0]
+    previous, current, _, changed = problems[0]
+    step_expected: Any = (int(previous.value["msgCnt"]) + (1 if reading == "sequence" or changed else 0)) % 128
     return [
         failed(
-            f"{len(problems)} of {pairs} consecutive {message} pairs break the msgCnt sequence: "
-            + listed([f"#{p.seq}->#{c.seq}: {p.value['msgCnt']} then {o} (expected {e})" for p, c, e, o in problems]),
-            [previous.seq, current.seq],
+            f"{len(problems)} of {pairs} consecutive {message} pairs break the msgCnt rule ({rule}; {tolerance}): "
+            + listed(
+                [
+                    f"#{p.seq}->#{c.seq}: {p.value['msgCnt']} then {c.value['msgCnt']}"
+                    + (" (content changed)" if reading == "revision" and ch else "")
+                    + f": msgCnt {why}"
+                    for p, c, why, ch in problems
+                ]
+            ),
+            [frame.seq for p, c, _, _ in problems[:5] for frame in (p, c)],
             field_path="msgCnt",
-            expected=expected,
-            observed=observed,
+            expected=step_expected,
+            observed=int(current.value["msgCnt"]),
         )
     ]
 
