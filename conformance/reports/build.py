@@ -164,6 +164,7 @@ def _observation(raw: dict[str, Any]) -> dict[str, Any]:
         "evidence": [int(s) for s in raw.get("evidence", [])],
         "diff": differences,
         "series": series,
+        "measurement": raw.get("measurement") if isinstance(raw.get("measurement"), dict) else None,
     }
 
 
@@ -470,6 +471,7 @@ def build_report(run_dir: Path, *, catalogue: Catalogue | None = None, issued: d
         "deviations": _deviations(meta, runs, ended, interrupted),
         "limitations": _limitations(cases),
         "decision_rule": model.DECISION_RULE,
+        "measurement_uncertainty": _uncertainty(meta),
         "conformity": _conformity(cases),
         "statement_item_only": model.ITEM_ONLY,
         "waivers": None,
@@ -478,6 +480,17 @@ def build_report(run_dir: Path, *, catalogue: Catalogue | None = None, issued: d
     }
     report["gate"] = gate(report)
     return report
+
+
+def _uncertainty(meta: dict[str, Any]) -> dict[str, Any]:
+    """The run's timing uncertainty budget and decision rule (``run.json`` key ``timing``), kept as written.
+
+    ``{"measured": False, "timing": None}`` when the run recorded none (older runs, offline targets).
+    """
+    timing = meta.get("timing")
+    if not isinstance(timing, dict) or not timing:
+        return {"measured": False, "timing": None}
+    return {"measured": True, "timing": timing}
 
 
 def _summary(cases: list[dict[str, Any]]) -> dict[str, Any]:

@@ -138,6 +138,111 @@ def load_report(path: Path) -> dict[str, Any]:
     return report
 
 
+def findings_first(case: dict[str, Any]) -> list[dict[str, Any]]:
+    """The case's observations with those that decided its verdict first, then the rest in check order.
+
+    For a failed case the failing observations lead, for an inconclusive one the inconclusive ones, for an error the
+    errors; any other fail/inconc/error observation comes next, passing ones last. A failure message built from the
+    first of this list therefore says what failed, never a passing check's text.
+    """
+    verdict = case.get("verdict")
+
+    def rank(obs: dict[str, Any]) -> int:
+        if obs.get("verdict") == verdict:
+            return 0
+        return 1 if obs.get("verdict") in GATING else 2
+
+    return sorted(case.get("observations") or [], key=rank)
+
+
+def _observation_line(obs: dict[str, Any]) -> str:
+    shown = measurement_text(obs.get("measurement"))
+    return f"{obs['message']} ({shown})" if shown else str(obs["message"])
+
+
+def finding_text(case: dict[str, Any], *, everything: bool = False) -> str:
+    """One line saying why a case ended as it did, else the case's reason.
+
+    By default the observations that decided the verdict (the failing ones of a failed case, and so on; the first
+    observation when none matches), each with its measurement when it has one; with ``everything`` all observations,
+    deciding ones first.
+    """
+    ordered = findings_first(case)
+    if not ordered:
+        return str(case.get("reason") or "")
+    if not everything:
+        deciding = [o for o in ordered if o.get("verdict") == case.get("verdict")]
+        ordered = deciding or ordered[:1]
+    return "; ".join(_observation_line(o) for o in ordered)
+
+
+def _number(value: Any) -> str:
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        return str(value)
+    return f"{value:.6g}"
+
+
+def measurement_text(measurement: dict[str, Any] | None) -> str:
+    """A measured value as "quantity value ± U unit (limit L, decision)", or "" when there is none.
+
+    ``limit_kind`` says how to read the limit: ``max`` (≤ L), ``min`` (≥ L) or ``range`` ([a, b]); the uncertainty is
+    the expanded uncertainty with its coverage factor k.
+    """
+    if not measurement:
+        return ""
+    unit = str(measurement.get("unit") or "")
+    suffix = f" {unit}" if unit else ""
+    value = f"{_number(measurement.get('value'))}"
+    uncertainty = measurement.get("uncertainty")
+    if uncertainty is not None:
+        value += f" ± {_number(uncertainty)}"
+    limit = measurement.get("limit")
+    kind = measurement.get("limit_kind")
+    if isinstance(limit, dict) and {"min", "max"} <= set(limit):
+        limit = [limit["min"], limit["max"]]
+    if isinstance(limit, list | tuple) and len(limit) == 2:
+        limit_text = f"[{_number(limit[0])}, {_number(limit[1])}]{suffix}"
+    elif kind == "max":
+        limit_text = f"≤ {_number(limit)}{suffix}"
+    elif kind == "min":
+        limit_text = f"≥ {_number(limit)}{suffix}"
+    else:
+        limit_text = f"{_number(limit)}{suffix}"
+    quantity = str(measurement.get("quantity") or "")
+    k = measurement.get("coverage_factor")
+    k_text = f", k = {_number(k)}" if k is not None and uncertainty is not None else ""
+    decision = measurement.get("decision") or "?"
+    return f"{quantity + ' ' if quantity else ''}{value}{suffix} (limit {limit_text}, {decision}{k_text})"
+
+
+UNCERTAINTY_TITLE = {"en": "Measurement uncertainty and decision rule", "zh": "测量不确定度与判定规则"}
+NOT_MEASURED = {
+    "en": "Not measured: this run recorded no timing uncertainty budget.",
+    "zh": "未测量：本次测试未记录计时不确定度预算。",
+}
+
+
+def flatten(value: Any, prefix: str = "") -> list[tuple[str, str]]:
+    """Nested mappings as ``(dotted.key, text)`` pairs in their order, for generic "key: value" display."""
+    if isinstance(value, dict):
+        pairs: list[tuple[str, str]] = []
+        for key, item in value.items():
+            pairs += flatten(item, f"{prefix}.{key}" if prefix else str(key))
+        return pairs
+    if isinstance(value, list):
+        text = ", ".join(json.dumps(v, ensure_ascii=False) if isinstance(v, dict | list) else str(v) for v in value)
+        return [(prefix, text)]
+    return [(prefix, "" if value is None else str(value))]
+
+
+def uncertainty_items(report: dict[str, Any]) -> list[tuple[str, str]]:
+    """The run's timing uncertainty budget and decision rule as "key: value" pairs; empty when not measured."""
+    section = report.get("measurement_uncertainty") or {}
+    if not section.get("measured"):
+        return []
+    return flatten(section.get("timing") or {})
+
+
 def device_label(report: dict[str, Any]) -> str:
     """A short name for the device under test: vendor and model where known, else the target."""
     item = report["item_tested"]

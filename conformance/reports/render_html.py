@@ -15,7 +15,16 @@ from typing import Any
 
 import jinja2
 
-from .model import NOT_PROVIDED, device_label
+from .model import (
+    NOT_MEASURED,
+    NOT_PROVIDED,
+    UNCERTAINTY_TITLE,
+    device_label,
+    finding_text,
+    findings_first,
+    measurement_text,
+    uncertainty_items,
+)
 
 LABELS: dict[str, dict[str, str]] = {
     "report_id": {"en": "Report id", "zh": "报告编号"},
@@ -23,6 +32,9 @@ LABELS: dict[str, dict[str, str]] = {
     "summary": {"en": "Summary", "zh": "摘要"},
     "conformity": {"en": "Conformity statement", "zh": "符合性声明"},
     "decision_rule": {"en": "Decision rule", "zh": "判定规则"},
+    "uncertainty": UNCERTAINTY_TITLE,
+    "not_measured": NOT_MEASURED,
+    "measured": {"en": "Measured", "zh": "测量结果"},
     "lab": {"en": "Laboratory, customer and item tested", "zh": "实验室、委托方和被测样品"},
     "lab_name": {"en": "Laboratory", "zh": "实验室名称"},
     "lab_address": {"en": "Laboratory address", "zh": "实验室地址"},
@@ -198,6 +210,10 @@ def _environment() -> jinja2.Environment:
         CONFORMITY=CONFORMITY_TEXT,
         NOT_PROVIDED=NOT_PROVIDED,
         interval_svg=interval_svg,
+        findings_first=findings_first,
+        finding_text=finding_text,
+        measurement_text=measurement_text,
+        uncertainty_items=uncertainty_items,
     )
     return env
 

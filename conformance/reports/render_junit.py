@@ -3,7 +3,9 @@
 pass → passed testcase; fail / inconc → ``<failure>`` (type ``fail`` / ``inconclusive``) with the observations and
 the clause; error → ``<error>``; not applicable, not tested, deselected and waived results → ``<skipped>`` with the
 reason (a waived result says so, with its justification, approver and expiry). Report id, profile, device and the
-conformity statement are suite ``<properties>``.
+conformity statement are suite ``<properties>``, and so is the run's measurement uncertainty budget and decision
+rule (``timing.*``; ``measurement_uncertainty`` = ``not measured`` when the run recorded none). Failure messages
+lead with the observation that decided the verdict.
 """
 
 from __future__ import annotations
@@ -11,7 +13,7 @@ from __future__ import annotations
 import xml.etree.ElementTree as ET
 from typing import Any
 
-from .model import device_label
+from .model import device_label, finding_text, findings_first, measurement_text, uncertainty_items
 
 
 def _clauses(case: dict[str, Any]) -> str:
@@ -22,8 +24,10 @@ def _clauses(case: dict[str, Any]) -> str:
 
 def _details(case: dict[str, Any]) -> str:
     lines = [f"Requirement: {case['requirement_id']} — {case['title']['en']}", f"Clause: {_clauses(case)}"]
-    for obs in case["observations"]:
+    for obs in findings_first(case):
         lines.append(f"[{obs['verdict']}] {obs['check']}: {obs['message']}")
+        if obs.get("measurement"):
+            lines.append(f"  measured: {measurement_text(obs['measurement'])}")
         if obs["field_path"]:
             lines.append(f"  field: {obs['field_path']}")
         for change in obs["diff"][:20]:
@@ -59,6 +63,13 @@ def render_junit(report: dict[str, Any]) -> str:
         ("gate_exit_code", str(report["gate"]["exit_code"])),
     ):
         ET.SubElement(properties, "property", name=name, value=value)
+    # Measurement uncertainty and decision rule (ISO/IEC 17025 §7.8.6), one property per recorded item
+    budget = uncertainty_items(report)
+    ET.SubElement(
+        properties, "property", name="measurement_uncertainty", value="measured" if budget else "not measured"
+    )
+    for key, value in budget:
+        ET.SubElement(properties, "property", name=f"timing.{key}", value=value)
     for case in cases:
         group, _, leaf = case["requirement_id"].rpartition("/")
         element = ET.SubElement(
@@ -70,7 +81,7 @@ def render_junit(report: dict[str, Any]) -> str:
         )
         verdict = case["verdict"]
         waiver = case["waiver"] if _waived(case) else None
-        first = case["observations"][0]["message"] if case["observations"] else case["reason"]
+        first = finding_text(case)
         if waiver is not None:
             ET.SubElement(
                 element,

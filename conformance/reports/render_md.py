@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from .model import NOT_PROVIDED, device_label
+from .model import NOT_MEASURED, NOT_PROVIDED, UNCERTAINTY_TITLE, device_label, finding_text, uncertainty_items
 
 ICON = {"pass": "✅ pass", "fail": "❌ fail", "inconc": "⚠️ inconc", "error": "💥 error", "none": "— none"}
 CONFORMITY = {"conforms": "✅ CONFORMS", "does-not-conform": "❌ DOES NOT CONFORM", "no-statement": "⚠️ NO STATEMENT"}
@@ -54,7 +54,7 @@ def render_md(report: dict[str, Any]) -> str:
         ]
         for case in problems:
             clause = "; ".join(f"{c['document']} {c['clause']}" for c in case["clauses"])
-            finding = case["observations"][0]["message"] if case["observations"] else case["reason"]
+            finding = finding_text(case, everything=True)
             lines.append(
                 f"| `{case['requirement_id']}` {_cell(case['title']['en'])} | {_verdict(case)} | {_cell(clause)} | "
                 f"{_cell(finding[:300])} |"
@@ -74,6 +74,13 @@ def render_md(report: dict[str, Any]) -> str:
                     for d in changes[:50]
                 ]
                 lines += ["", "</details>", ""]
+    lines += [f"### {UNCERTAINTY_TITLE['en']}", ""]
+    budget = uncertainty_items(report)
+    if budget:
+        lines += [f"- **{_cell(key)}**: {_cell(value)}" for key, value in budget]
+    else:
+        lines.append(NOT_MEASURED["en"])
+    lines.append("")
     waivers = report.get("waivers")
     if waivers and waivers["entries"]:
         lines += [
