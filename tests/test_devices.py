@@ -271,7 +271,8 @@ def test_parse_faults_and_rates() -> None:
     assert parse_faults([], "rsu") == {}
     for spec, text in [
         ("secmark-jump", "obu only"),
-        ("skip-msgcnt:3", "takes no argument"),
+        ("skip-msgcnt:3", "not a message type"),
+        ("map-spat-mismatch:3", "takes no argument"),
         ("no-response:soon", "not a number"),
         ("wrong-rate:0", "must be positive"),
     ]:

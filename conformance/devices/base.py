@@ -218,10 +218,11 @@ class SimDevice(ABC):
 
     # -- transmitting -------------------------------------------------------------------------------------------
     def next_msg_cnt(self, kind: str, index: int) -> int:
-        """msgCnt of the ``index``-th frame of ``kind``: +1 mod 128, plus the skips of ``skip-msgcnt``."""
-        from .faults import periodic
+        """msgCnt of the ``index``-th frame of ``kind``: +1 mod 128, plus the skips of ``skip-msgcnt`` (every kind)
+        or ``skip-msgcnt:KIND`` (that kind only)."""
+        from .faults import periodic, strikes
 
-        if "skip-msgcnt" in self.faults and periodic(index):
+        if strikes(self.faults, "skip-msgcnt", kind) and periodic(index):
             self._msg_cnt_skips[kind] += 1
         return (index + self._msg_cnt_skips[kind]) % 128
 

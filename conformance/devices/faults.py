@@ -2,7 +2,9 @@
 
 The project proves every check against the faulty device (the check must fail) and the clean one (it must pass),
 so a fault depends on the frame's position in its stream (or on a fixed time), never on chance. A fault may take
-one number, written ``NAME:ARG`` (e.g. ``no-response:5``); several are separated by commas.
+one number, written ``NAME:ARG`` (e.g. ``no-response:5``), or, for a fault that strikes per message type, the
+message type it is limited to (``skip-msgcnt:SPAT``: recorded as the key ``skip-msgcnt:SPAT``; see :func:`strikes`);
+several are separated by commas.
 """
 
 from __future__ import annotations
@@ -26,6 +28,7 @@ class Fault:
     summary: str
     argument: str = ""
     default: float | None = None
+    per_kind: bool = False  # the argument is a message type the fault is limited to, not a number
 
 
 #: Frames hit by periodic faults: the 2nd, 7th, 12th, ... frame (1-based) of each message type.
@@ -40,7 +43,14 @@ def periodic(index: int) -> bool:
 FAULTS: dict[str, Fault] = {
     fault.name: fault
     for fault in (
-        Fault("skip-msgcnt", ("rsu", "obu"), "msgCnt skips one value on frames 2, 7, 12, ... of each message type."),
+        Fault(
+            "skip-msgcnt",
+            ("rsu", "obu"),
+            "msgCnt skips one value on frames 2, 7, 12, ... of each message type (of message type ARG only, when "
+            "given: skip-msgcnt:SPAT).",
+            "message type (MAP, SPAT, RSI, RSM; BSM)",
+            per_kind=True,
+        ),
         Fault(
             "wrong-rate",
             ("rsu", "obu"),
@@ -101,8 +111,28 @@ def faults_for(device: str) -> list[Fault]:
     return [fault for fault in FAULTS.values() if device in fault.devices]
 
 
+def strikes(faults: Mapping[str, float | None], name: str, kind: str) -> bool:
+    """True when fault ``name`` is switched on for message type ``kind``: for every type (``NAME``) or for this
+    one (``NAME:KIND``, a fault with ``per_kind``)."""
+    return name in faults or f"{name}:{kind.upper()}" in faults
+
+
+def _per_kind(fault: Fault, arg: str, device: str) -> str:
+    """The key ``NAME:KIND`` of a fault limited to one message type of ``device`` (FaultError for another type)."""
+    from . import DEVICES  # the devices import this module: read their message types at call time
+
+    kinds = list(DEVICES[device].DEFAULT_RATES)
+    if arg.upper() not in kinds:
+        raise FaultError(
+            f"Fault {fault.name!r}: {arg!r} is not a message type the reference {device} sends.",
+            hint=f"Write {fault.name}:TYPE with TYPE one of {', '.join(kinds)}, or just {fault.name} for all of them.",
+        )
+    return f"{fault.name}:{arg.upper()}"
+
+
 def parse_faults(specs: str | Iterable[str], device: str) -> dict[str, float | None]:
-    """Parse ``NAME[:ARG]`` items (comma-separated or several) into {name: argument} for ``device``.
+    """Parse ``NAME[:ARG]`` items (comma-separated or several) into {name: argument} for ``device``; a fault limited
+    to one message type (``skip-msgcnt:SPAT``) becomes the key ``skip-msgcnt:SPAT`` with no argument.
 
     Raises FaultError naming the bad item and listing the device's faults.
     """
@@ -117,6 +147,9 @@ def parse_faults(specs: str | Iterable[str], device: str) -> dict[str, float | N
             where = "no such fault" if fault is None else f"a fault of {'/'.join(fault.devices)} only"
             raise FaultError(f"Fault {name!r} is {where}.", hint=f"Faults of the reference {device}: {valid}.")
         value: float | None = DEVICE_DEFAULTS.get((name, device), fault.default)
+        if arg and fault.per_kind:
+            chosen[_per_kind(fault, arg, device)] = None
+            continue
         if arg:
             if not fault.argument:
                 raise FaultError(f"Fault {name!r} takes no argument (got {arg!r}).", hint="Write just the name.")

@@ -4,7 +4,8 @@ When ``v2xc run`` targets ``sim://rsu`` or ``sim://obu`` without ``--pics``, it 
 folder (``pics.yaml``) and loads it like any vendor's file, so the report shows exactly what was declared. It says
 what the reference devices really do: the RSU sends MAP, SPAT, RSI (static information, 1 Hz) and RSM and decodes
 BSM; the OBU sends BSM, decodes MAP, SPAT, RSI, RSM and BSM and runs RLVW, AVW, TJW, EBW and FCW; both have the
-upper tester; neither signs messages.
+upper tester; neither signs messages. The RSU numbers every message type +1 mod 128 per message (msgCnt
+``sequence`` reading, also for MAP and SPAT).
 """
 
 from __future__ import annotations
@@ -44,6 +45,13 @@ CAPABILITIES: dict[Role, frozenset[str]] = {
 }
 
 
+#: Answers to the items that are not yes/no questions (enum, integer, text), per role.
+ANSWERS: dict[Role, dict[str, str]] = {
+    Role.RSU: {"RSU.MSGCNT.MAP-READING": "sequence", "RSU.MSGCNT.SPAT-READING": "sequence"},
+    Role.OBU: {},
+}
+
+
 def reference_role(target: str) -> Role | None:
     """The role of a ``sim://`` target (None for any other target)."""
     if target.startswith("sim://rsu"):
@@ -72,4 +80,6 @@ def reference_pics_yaml(profile: Profile, catalogue: Catalogue, role: Role, *, d
             continue
         if item.type == "boolean":
             lines.append(f"    {name}: {'yes' if name in supported else 'no'}")
+        elif name in ANSWERS.get(role, {}):
+            lines.append(f"    {name}: {ANSWERS[role][name]}")
     return "\n".join(lines) + "\n"
