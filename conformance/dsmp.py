@@ -11,7 +11,7 @@ byte of the input)::
     ..     length                           2 bytes, big-endian: number of payload bytes
     ..     payload                          the (possibly secured) message, normally a UPER MessageFrame
 
-Provenance of the layout (see STANDARDS-FACTS.md §4). The field list and order are those of YD/T 3707-2020
+Provenance of the layout. The field list and order are those of YD/T 3707-2020
 *as implemented by deployed equipment*: they were read from vendor material, not checked against the text of
 the standard. In particular these details come from deployed equipment / our reading and are unverified
 against the standard's text:
@@ -94,7 +94,7 @@ _EXT_VALUE_MAX = 0xFF
 #: Day-1 message names an AID can be mapped to in ``data/aids.toml``.
 MESSAGES: tuple[str, ...] = ("BSM", "MAP", "SPAT", "RSI", "RSM")
 
-# First byte of a bare UPER MessageFrame (STANDARDS-FACTS.md §2, checked on real frames); used only for hints.
+# First byte of a bare UPER MessageFrame (checked by encoding and on real frames); used only for hints.
 _BARE_FRAME_FIRST_BYTES: dict[int, str] = {
     **{b: "BSM" for b in range(0x00, 0x10)},
     0x14: "MAP",

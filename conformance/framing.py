@@ -12,7 +12,7 @@ from enum import StrEnum
 from . import dsmp
 from .errors import FramingError
 
-#: MessageFrame CHOICE alternative → message name used in the AID table (STANDARDS-FACTS §2, §4).
+#: MessageFrame CHOICE alternative (ASN.1) → message name used in the AID table (data/aids.toml).
 FRAME_MESSAGES = {
     "bsmFrame": "BSM",
     "mapFrame": "MAP",

@@ -177,7 +177,7 @@ def rsi() -> dict[str, Any]:
         "rtes": [
             {
                 "rteId": 1,
-                "eventType": 707,  # GB/T 29100 traffic congestion (STANDARDS-FACTS §9)
+                "eventType": 707,  # GB/T 29100 traffic congestion (confirmed code)
                 "eventSource": "detection",
                 "eventPos": {"offsetLL": ("position-LL3", {"lon": 0, "lat": 4_500})},
                 "eventRadius": 300,

@@ -365,7 +365,7 @@ def rsi_event_codes(context: RunContext, params: Mapping[str, Any]) -> Sequence[
     """eventType follows GB/T 29100 (class and sequence both non-zero) and signType the GB 5768.2 index.
 
     Codes in the toolkit's confirmed subset pass; well-formed codes outside it are inconclusive (the bundled
-    table is partial, STANDARDS-FACTS §9); malformed codes fail.
+    table holds only the rows confirmed from GB/T 29100 and GB 5768.2-2009); malformed codes fail.
     """
     frames = decoded(frames_or_inconclusive(context, "RSI"))
     known_events = {row.code for row in EVENT_TYPES if row.confirmed}
@@ -435,7 +435,7 @@ def rsm_participants_valid(context: RunContext, params: Mapping[str, Any]) -> Se
 
 @check("rsi.priority-bits")
 def rsi_priority_bits(context: RunContext, params: Mapping[str, Any]) -> Sequence[Observation]:
-    """RSI priority octets use only their top three bits (STANDARDS-FACTS §9: "top 3 of 8 bits used")."""
+    """RSI priority octets use only their top three bits ("top 3 of 8 bits used"; read, clause not verified)."""
     frames = decoded(frames_or_inconclusive(context, "RSI"))
     problems: list[str] = []
     seen = 0
@@ -467,7 +467,7 @@ def rsi_priority_bits(context: RunContext, params: Mapping[str, Any]) -> Sequenc
 def rsi_sign_type_in_table(context: RunContext, params: Mapping[str, Any]) -> Sequence[Observation]:
     """RSI signType values are rows of the GB 5768.2-2009 sign index (0 = text only).
 
-    The bundled table holds only the confirmed rows (STANDARDS-FACTS §9): other values are inconclusive, not failed.
+    The bundled table holds only the rows confirmed from GB 5768.2-2009: other values are inconclusive, not failed.
     """
     frames = decoded(frames_or_inconclusive(context, "RSI"))
     known = {row.code for row in SIGN_TYPES if row.confirmed}

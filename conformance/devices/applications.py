@@ -22,7 +22,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-#: GB/T 29100 event code of traffic congestion (confirmed, STANDARDS-FACTS §9).
+#: GB/T 29100 event code of traffic congestion (a confirmed row of that table).
 CONGESTION_EVENT = 707
 #: LightState items that mean "stop" (red, flashing red = stop then proceed).
 STOP_LIGHTS = frozenset({"red", "flashing-red"})

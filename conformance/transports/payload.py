@@ -16,7 +16,7 @@ from ..framing import FRAME_MESSAGES
 from ..jsonvalue import from_json, to_json
 from .base import Received, TransportError
 
-#: MessageFrame root alternatives in CHOICE order (STANDARDS-FACTS §2).
+#: MessageFrame root alternatives in CHOICE order (MessageFrame ASN.1 definition, checked by encoding).
 ROOT_ALTERNATIVES = ("bsmFrame", "mapFrame", "rsmFrame", "spatFrame", "rsiFrame")
 #: Message kind → MessageFrame alternative.
 ALTERNATIVES = {kind: alternative for alternative, kind in FRAME_MESSAGES.items()}

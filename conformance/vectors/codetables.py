@@ -1,4 +1,4 @@
-"""Code tables used by the RSI generator, as data with their source (STANDARDS-FACTS §9).
+"""Code tables used by the RSI generator, as data with their source (GB/T 29100, GB 5768.2-2009, the RSI ASN.1).
 
 ``confirmed=False`` marks a row whose code could not be confirmed against the standard's text; such rows carry
 ``code=None`` and are never used to generate messages (we do not invent codes). Labs holding the standards can
@@ -21,10 +21,8 @@ class CodeRow:
     confirmed: bool
 
 
-_GB29100 = (
-    "GB/T 29100 traffic event code (class = thousands+hundreds digits, sequence = tens+units); STANDARDS-FACTS §9"
-)
-_GB5768 = "GB 5768.2-2009 sign index row number; STANDARDS-FACTS §9"
+_GB29100 = "GB/T 29100 traffic event code (class = thousands+hundreds digits, sequence = tens+units)"
+_GB5768 = "GB 5768.2-2009 sign index row number"
 
 #: RSI ``eventType`` (GB/T 29100).
 EVENT_TYPES: tuple[CodeRow, ...] = (
@@ -48,7 +46,7 @@ SIGN_TYPES: tuple[CodeRow, ...] = (
     CodeRow("school", 242, "school ahead (注意学校)", _GB5768, True),
 )
 
-#: RSI ``eventSource`` ENUMERATED item names by number (STANDARDS-FACTS §9; names as in the ASN.1).
+#: RSI ``eventSource`` ENUMERATED item names by number (names and numbers as in the RSI ASN.1 definition).
 EVENT_SOURCES = {0: "unknown", 1: "police", 2: "government", 3: "meteorological", 4: "internet", 5: "detection"}
 
 

@@ -20,7 +20,7 @@ class VectorClass(StrEnum):
 #: Generation modes of :func:`conformance.vectors.strategies.for_type`.
 MODES: tuple[str, ...] = ("valid", "boundary", "invalid")
 
-#: MessageFrame alternatives by short message name (STANDARDS-FACTS §2), with the carried type.
+#: MessageFrame alternatives by short message name (MessageFrame CHOICE of the ASN.1), with the carried type.
 MESSAGES: dict[str, tuple[str, str]] = {
     "bsm": ("bsmFrame", "BasicSafetyMessage"),
     "map": ("mapFrame", "MapData"),

@@ -480,7 +480,7 @@ def rsi_message(
                 "eventPos": offset_ll(site, 1.75, -distance),
                 "eventRadius": 50,
                 "description": ("textString", key.replace("-", " ")),
-                "priority": b"\xa0",  # top 3 bits used (STANDARDS-FACTS §9)
+                "priority": b"\xa0",  # top 3 bits used (read; clause not verified)
                 "referencePaths": [{"activePath": _path(site, -distance - 200.0, -distance), "pathRadius": 60}],
             }
             for index, (key, distance) in enumerate(events)
