@@ -1,7 +1,8 @@
 """``mqtt://HOST:PORT/ROOT?rsu=ID[&payload=uper|json][&topics=open|vendor][&qos=0|1][&edition=ID]`` — a device
 or cloud platform reached through an MQTT broker (paho-mqtt).
 
-Topic layout is a lab parameter with presets (STANDARDS-FACTS §9):
+Topic layout is a lab parameter with presets (read from open cloud-control stacks and a vendor's cloud; the
+RSU–platform standard T/ITS 0117-2020 uses dotted topics such as ``V2X.RSU.INFO.UP``, clause numbers not verified):
 
 * ``open`` (default) — open cloud-control stacks: ``V2X/RSU/{id}/{MAP|SPAT|RSI|RSM|BSM}/{UP|DOWN}``;
 * ``vendor`` — a large vendor's cloud: ``v2x/v1/rsu/{esn}/{bsm,map,spat,rsi,rsm}/{up,down}``.
