@@ -21,7 +21,7 @@ from . import __version__, editions, framing, jsonvalue
 from .cliutil import err, guard, out, report_error
 from .codec import Decoded, codec_for
 from .errors import ConformanceError, SourceLocation, UsageError
-from .identify import MatchStatus, identify
+from .identify import MatchStatus, identify, preferred_edition
 from .inputs import Frame, InputError, read_frames
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -30,10 +30,24 @@ F = TypeVar("F", bound=Callable[..., Any])
 EXIT_OK, EXIT_INVALID, EXIT_USAGE, EXIT_INTERNAL = 0, 1, 2, 3
 
 
-def _resolve_edition(edition: str, asn1_dir: Path | None) -> str:
+def _resolve_edition(edition: str | None, asn1_dir: Path | None) -> str:
     if asn1_dir is not None:
         return f"{editions.CUSTOM_PREFIX}{asn1_dir}"
+    if edition is None:
+        raise UsageError("No edition given.", hint=f"Give --edition, one of {', '.join(editions.edition_ids())}.")
     return edition
+
+
+def _encode_edition(label: str, recorded: object) -> str | None:
+    """The edition a `v2xc decode` document records (its 'edition' member), checked to be a string."""
+    if recorded is None:
+        return None
+    if not isinstance(recorded, str) or not recorded:
+        raise UsageError(
+            f"{label}: the document's 'edition' is {json.dumps(recorded)}, not an edition id.",
+            hint=f"Give --edition, one of {', '.join(editions.edition_ids())}.",
+        )
+    return recorded
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -95,8 +109,9 @@ def _decode_frame(
                 f"The frame does not decode and re-encode byte-identically under any edition ({details})",
                 hint="Run `v2xc identify` for the full picture, or give --edition to see one edition's error.",
             )
-        chosen = matches[-1]  # newest matching edition
+        chosen = preferred_edition(matches) or matches[-1]  # the most specific, then the newest, matching edition
         extra["matching_editions"] = matches
+        extra["also_matches"] = [match for match in matches if match != chosen]
     else:
         chosen = edition
     decoded = codec_for(chosen).decode(unwrapped.payload, type_name)
@@ -123,13 +138,19 @@ def _edition_option(default: str | None) -> Callable[[F], F]:
             default=None,
             help="Use the ASN.1 files in this folder (e.g. a lab's licensed copy) instead of a bundled edition.",
         )(func)
+        # No `required=True` for encode: click 8.2+ counts an explicit default of None as given, and encode can take
+        # the edition from a `v2xc decode` document instead (see _encode_edition).
         return click.option(
             "--edition",
             "-e",
             default=default,
-            required=default is None,
             show_default=default is not None,
-            help="Edition id (see `v2xc editions`)" + (", or 'auto' to identify it." if default == "auto" else "."),
+            help="Edition id (see `v2xc editions`)"
+            + (
+                ", or 'auto' to identify it."
+                if default == "auto"
+                else "; default: the 'edition' recorded in a `v2xc decode` document."
+            ),
         )(func)
 
     return decorate
@@ -187,6 +208,8 @@ def decode(
             else:
                 label = f"{frame.source}: {decoded.type_name} ({decoded.edition}, {len(decoded.data)} bytes)"
                 out.print(_tree(label, document["value"]))
+                if extra.get("also_matches"):
+                    out.print(f"{frame.source}: also matches: {', '.join(extra['also_matches'])}")
         if failures:
             err.print(f"{failures} of {len(frames)} frames are invalid.")
             sys.exit(EXIT_INVALID)
@@ -243,7 +266,7 @@ def _load_values(path: str) -> list[tuple[str, Any]]:
 @click.option("--binary", is_flag=True, help="Write raw bytes (one frame only) instead of hex.")
 @click.argument("input_arg", metavar="INPUT.json")
 def encode(
-    edition: str,
+    edition: str | None,
     asn1_dir: Path | None,
     framing_name: str,
     type_name: str | None,
@@ -255,16 +278,25 @@ def encode(
     """Encode values in the project's JSON form to UPER (hex lines on stdout by default).
 
     INPUT.json holds one JSON document or JSON Lines; each is a bare value or a document written by
-    `v2xc decode` (its 'value' and 'type' are used).
+    `v2xc decode` (its 'value' and 'type' are used, and its 'edition' when --edition is not given).
     """
     with guard():
-        codec = codec_for(_resolve_edition(edition, asn1_dir))
+        given = _resolve_edition(edition, asn1_dir) if edition is not None or asn1_dir is not None else None
         encoded: list[bytes] = []
         for label, document in _load_values(input_arg):
             this_type = type_name
+            this_edition = given
             if isinstance(document, dict) and "value" in document and "type" in document and "$choice" not in document:
                 this_type = this_type or document["type"]
+                this_edition = this_edition or _encode_edition(label, document.get("edition"))
                 document = document["value"]
+            if this_edition is None:
+                raise UsageError(
+                    f"{label}: no edition to encode under: give --edition (one of {', '.join(editions.edition_ids())}) "
+                    "or --asn1-dir DIR.",
+                    hint="Only a document written by `v2xc decode` records its edition; a bare value needs --edition.",
+                )
+            codec = codec_for(this_edition)
             try:
                 value = jsonvalue.from_json(document)
                 payload = codec.encode(value, this_type)
@@ -314,15 +346,22 @@ def identify_command(framing_name: str, output_format: str, input_arg: str) -> N
             results = identify(payload)
             matches = [r.edition for r in results if r.status is MatchStatus.MATCH]
             unmatched += not matches
+            preferred = preferred_edition(matches)
             if output_format == "json":
                 out.print_json(
-                    data={"source": frame.source, "matches": matches, "editions": [r.as_dict() for r in results]},
+                    data={
+                        "source": frame.source,
+                        "matches": matches,
+                        "preferred": preferred,
+                        "editions": [r.as_dict() for r in results],
+                    },
                     indent=2 if len(frames) == 1 else None,
                 )
                 continue
+            others = [match for match in matches if match != preferred]
+            summary = f"{preferred}" + (f" (also matches: {', '.join(others)})" if others else "")
             table = Table(
-                title=f"{frame.source} ({len(payload)} bytes): "
-                f"{', '.join(matches) if matches else 'no matching edition'}",
+                title=f"{frame.source} ({len(payload)} bytes): {summary if matches else 'no matching edition'}",
                 title_justify="left",
             )
             table.add_column("edition")

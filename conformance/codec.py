@@ -1,11 +1,11 @@
 """The strict UPER codec: the standard's bytes, and nothing else, in and out.
 
-asn1tools does the bit-level work. This module closes the holes a conformance tool cannot live with
-(STANDARDS-FACTS §2): constraints are checked on encode *and* decode; bytes after the end of the message are
-rejected; BIT STRING sizes are enforced; values are shape-checked (unknown members, wrong types) before encoding;
-open types named in the edition registry are decoded and encoded in the same call. Every failure is one
-:class:`~conformance.errors.CodecError` carrying edition, type, dotted field path, bit offset and a hint —
-never an asn1tools or pyparsing traceback.
+asn1tools does the bit-level work. This module closes the holes a conformance tool cannot live with (each found
+by encoding and decoding with asn1tools): constraints are checked on encode *and* decode; bytes after the end of
+the message, and padding bits that are not zero (ITU-T X.691 §11.1), are rejected; BIT STRING sizes are enforced;
+values are shape-checked (unknown members, wrong types) before encoding; open types named in the edition registry
+are decoded and encoded in the same call. Every failure is one :class:`~conformance.errors.CodecError` carrying
+edition, type, dotted field path, bit offset and a hint — never an asn1tools or pyparsing traceback.
 
 Compiled specifications are cached per edition (:func:`conformance.editions.load_edition`), so only the first
 call in a process pays the compile time.
@@ -43,6 +43,10 @@ HINT_UNKNOWN_EXTENSION = (
     "The frame is from a later edition than this one (MessageFrame extension alternative 0 is the Day-2 "
     "msgFrameExt of T/CSAE 157-2020: try --edition csae157-2020), or `v2xc identify` tells which edition fits."
 )
+HINT_PADDING = (
+    "A conforming encoder pads with zero bits (X.691 §11.1): the frame does not re-encode byte-identically, so "
+    "it is not what the standard produces. Check the sender's bit writer (it should clear the last octet)."
+)
 #: X.691 11.9.3.8: lengths of 16384 and more are fragmented. asn1tools 0.169 mis-encodes fragmented CHOICE
 #: extension lengths (found while writing the Day-2 modules), so the codec refuses such frames instead of
 #: producing wrong bytes. C-V2X PC5 frames are far smaller than this.
@@ -64,6 +68,26 @@ class Decoded:
     def padding_bits(self) -> int:
         """Number of padding bits that complete the last byte."""
         return len(self.data) * 8 - self.bit_length
+
+    @property
+    def first_nonzero_padding_bit(self) -> int | None:
+        """Bit offset of the first padding bit that is 1 (None when the padding is all zero, as X.691 §11.1 wants)."""
+        return first_nonzero_padding_bit(self.data, self.bit_length)
+
+
+def first_nonzero_padding_bit(data: bytes, bit_length: int) -> int | None:
+    """Return the offset of the first 1 among the bits of ``data`` from ``bit_length`` to the next octet boundary.
+
+    A complete UPER encoding ends with 0 to 7 padding bits, which a conforming encoder sets to zero (ITU-T X.691
+    §11.1). Returns None when those bits are all zero (or there are none).
+    """
+    used = bit_length % 8
+    if used == 0 or len(data) * 8 < bit_length:
+        return None
+    last = data[bit_length // 8] & (0xFF >> used)  # keep only the padding bits of the last used octet
+    if not last:
+        return None
+    return (bit_length // 8) * 8 + 8 - last.bit_length()
 
 
 class StrictCodec:
@@ -116,13 +140,22 @@ class StrictCodec:
         return ".".join(names)
 
     # -- decode ----------------------------------------------------------------------------------------------
-    def decode(self, data: bytes, type_name: str | None = None, *, allow_trailing: bool = False) -> Decoded:
+    def decode(
+        self,
+        data: bytes,
+        type_name: str | None = None,
+        *,
+        allow_trailing: bool = False,
+        allow_padding: bool = False,
+    ) -> Decoded:
         """Decode ``data`` as ``type_name`` (default: the edition's message frame) strictly.
 
         Raises :class:`CodecError` for empty input, truncation, structure errors, constraint violations,
-        trailing bytes, and open-type values that do not decode. ``allow_trailing=True`` (used only by edition
-        identification, to tell "decodes, but not canonical" from "does not decode") returns the bytes after the
-        end of the message in :attr:`Decoded.trailing` instead of raising.
+        trailing bytes, padding bits that are not zero (X.691 §11.1; the error gives the offset of the first
+        padding bit that is 1), and open-type values that do not decode. ``allow_trailing=True`` and
+        ``allow_padding=True`` (used only by edition identification, to tell "decodes, but not canonical" from
+        "does not decode") return the bytes after the end of the message in :attr:`Decoded.trailing`, and leave
+        non-zero padding to :attr:`Decoded.first_nonzero_padding_bit`, instead of raising.
         """
         name = self._type_name(type_name)
         data = bytes(data)
@@ -159,6 +192,16 @@ class StrictCodec:
         except asn1tools.ConstraintsError as exc:
             raise self._constraint_failure(exc, name, data) from None
         value = self._decode_open_types(name, value, data)
+        padding_bit = first_nonzero_padding_bit(data, bits)
+        if padding_bit is not None and not allow_padding:
+            raise self._error(
+                f"Non-zero padding: the {name} ends at bit {bits}, and the {needed * 8 - bits} padding bit(s) up to "
+                f"the octet boundary must be zero, but bit {padding_bit} is 1.",
+                operation="decode",
+                type_name=name,
+                bit_offset=padding_bit,
+                hint=HINT_PADDING,
+            )
         return Decoded(self.edition.id, name, value, bits, data[:needed], data[needed:])
 
     def _decode_failure(self, exc: Exception, name: str, data: bytes) -> CodecError:
@@ -187,6 +230,15 @@ class StrictCodec:
                 path=path,
                 bit_offset=offset,
                 hint=HINT_UNKNOWN_EXTENSION,
+            )
+        if "padding bit" in message:
+            return self._error(
+                f"Non-zero padding: {message}.",
+                operation="decode",
+                type_name=name,
+                path=path,
+                bit_offset=offset,
+                hint=HINT_PADDING,
             )
         if isinstance(exc, NotImplementedError):
             return self._error(
@@ -261,11 +313,20 @@ class StrictCodec:
                     operation="decode",
                     type_name=name,
                     path=f"{where}.{inner_exc.field_path}" if inner_exc.field_path else where,
-                    bit_offset=None,
+                    bit_offset=self._outer_offset(name, data, where, len(raw), inner_exc.bit_offset),
                     hint=inner_exc.hint,
                 ) from None
             container[binding.value_field] = OpenValue(inner_name, inner.value, bytes(raw))
         return value
+
+    def _outer_offset(self, name: str, data: bytes, where: str, raw_length: int, inner: int | None) -> int | None:
+        """Turn a bit offset inside an open type's octets into an offset in the whole frame (failure path only)."""
+        if inner is None:
+            return None
+        span = bittrace.find_span(bittrace.trace(self.edition, name, data), where)
+        if span is None:
+            return None
+        return span.end_bit - 8 * raw_length + inner
 
     def _encode_open_types(self, name: str, value: Any) -> Any:
         for binding in self.edition.info.open_types:
@@ -393,6 +454,15 @@ def _strict_choice_additions(choice: Any, decoder: Any) -> tuple[str, Any]:
             f"the open-type length of extension alternative {addition.name} is {length_bits // 8} bytes but its "
             f"value takes {(start - decoder.number_of_bits + 7) // 8}",
             offset=at,
+        )
+    # The open type holds a complete encoding, so its padding bits are zero too (X.691 §11.1, §11.2).
+    padding_at = decoder.number_of_read_bits()
+    padding = decoder.value[padding_at : padding_at + unused]
+    if "1" in padding:
+        raise asn1tools.codecs.DecodeError(
+            f"padding bit {padding_at + padding.index('1')} after extension alternative {addition.name} is 1 "
+            "(its open-type encoding must be padded with zero bits)",
+            offset=padding_at + padding.index("1"),
         )
     decoder.skip_bits(unused)
     return (addition.name, decoded)
