@@ -3,17 +3,31 @@
 from __future__ import annotations
 
 import copy
+import functools
+import json
+from pathlib import Path
 from typing import Any
 
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from conformance.codec import codec_for, decode, encode
-from conformance.editions import load_edition
+from conformance import bittrace
+from conformance.codec import StrictCodec, codec_for, decode, encode, first_nonzero_padding_bit
+from conformance.editions import custom_edition, load_edition
 from conformance.errors import CodecError, ValueFormatError
-from conformance.identify import first_differing_bit
+from conformance.identify import (
+    MatchStatus,
+    _only_adds,
+    extension_of,
+    first_differing_bit,
+    matching_editions,
+    preferred_edition,
+    try_edition,
+)
 from conformance.samples import EDITION, sample_frames, sample_values
+
+VECTORS = Path(__file__).resolve().parents[1] / "vectors"
 
 
 def bsm_value(**changes: Any) -> tuple[str, dict[str, Any]]:
@@ -186,3 +200,194 @@ def test_unknown_choice_extension_alternative_is_an_error_not_none() -> None:
         decode(bytes.fromhex("800b00000802011a195b1b1bc0"), edition=EDITION)
     assert "extension alternative number 0 of MessageFrame is not defined" in caught.value.message
     assert caught.value.bit_offset == 1
+
+
+# -- padding bits (ITU-T X.691 §11.1: a complete encoding is padded with zero bits to the octet boundary) ----------
+def flip(data: bytes, bit: int) -> bytes:
+    """Invert one bit (bit 0 is the most significant bit of the first byte)."""
+    out = bytearray(data)
+    out[bit // 8] ^= 0x80 >> (bit % 8)
+    return bytes(out)
+
+
+@functools.cache
+def padded_valid_frames() -> list[tuple[str, bytes, int]]:
+    """(edition, frame, bits used) of the samples and the corpus' valid/boundary vectors that end with padding."""
+    found = [(EDITION, data, decode(data, edition=EDITION).bit_length) for data in sample_frames().values()]
+    for path in sorted(VECTORS.glob("*/*.jsonl")):
+        for line in path.read_text(encoding="utf-8").splitlines():
+            record = json.loads(line)
+            if record["class"] in ("valid", "boundary") and record["framing"] == "none":
+                data = bytes.fromhex(record["hex"])
+                found.append((record["edition"], data, decode(data, edition=record["edition"]).bit_length))
+    return [(edition, data, bits) for edition, data, bits in found if bits % 8]
+
+
+@pytest.mark.parametrize(
+    ("name", "where"),
+    [("bsm", "first"), ("bsm", "last"), ("map", "last"), ("spat", "first"), ("spat", "last"), ("rsm", "both")],
+)
+def test_nonzero_padding_is_rejected_at_the_first_set_padding_bit(name: str, where: str) -> None:
+    data = sample_frames()[name]
+    clean = decode(data, edition=EDITION)  # zero padding: decodes, and identify calls it a match
+    assert clean.first_nonzero_padding_bit is None
+    assert try_edition(data, EDITION).status is MatchStatus.MATCH
+    bits = clean.bit_length
+    assert bits % 8, f"the {name} sample has no padding bits"
+    first, last = bits, len(data) * 8 - 1
+    bad = {"first": flip(data, first), "last": flip(data, last), "both": flip(flip(data, first), last)}[where]
+    expected = last if where == "last" else first
+    # Independent oracle: the conforming re-encoding (the clean frame) differs from the bad one exactly there.
+    assert first_differing_bit(bad, encode(clean.value, edition=EDITION)) == expected
+    with pytest.raises(CodecError) as caught:
+        decode(bad, edition=EDITION)
+    assert caught.value.bit_offset == expected
+    assert caught.value.message.startswith("Non-zero padding")
+    assert f"ends at bit {bits}" in caught.value.message and f"bit {expected} is 1" in caught.value.message
+    assert "pads with zero bits (X.691 §11.1)" in caught.value.hint
+    result = try_edition(bad, EDITION)
+    assert result.status is MatchStatus.NOT_CANONICAL
+    assert result.first_difference_bit == expected
+    assert f"padding bit {expected} is 1" in result.detail
+    assert codec_for(EDITION).decode(bad, allow_padding=True).first_nonzero_padding_bit == expected
+
+
+def test_frame_without_padding_bits_has_nothing_to_check() -> None:
+    data = sample_frames()["rsi"]
+    decoded = decode(data, edition=EDITION)
+    assert decoded.bit_length == len(data) * 8 and decoded.padding_bits == 0
+    assert first_nonzero_padding_bit(data, decoded.bit_length) is None
+
+
+def test_bit_trace_ends_where_the_padding_starts() -> None:
+    """The instrumented decode is not confused by padding: it succeeds and its last field ends at the used bits."""
+    data = sample_frames()["spat"]
+    bits = decode(data, edition=EDITION).bit_length
+    bad = flip(data, len(data) * 8 - 1)
+    traced = bittrace.trace(load_edition(EDITION), "MessageFrame", bad)
+    assert traced.failure_path is None
+    assert max(span.end_bit for span in traced.spans) == bits
+
+
+def test_a_constraint_violation_is_reported_before_bad_padding() -> None:
+    data = lax_encode(bsm_value(heading=30_000))
+    assert len(data) == len(sample_frames()["bsm"]) and decode(sample_frames()["bsm"], edition=EDITION).padding_bits
+    last = len(data) * 8 - 1
+    with pytest.raises(CodecError) as clean_caught:
+        decode(data, edition=EDITION)
+    with pytest.raises(CodecError) as caught:
+        decode(flip(data, last), edition=EDITION)
+    assert caught.value.field_path == clean_caught.value.field_path == "bsmFrame.heading"
+    assert caught.value.bit_offset == clean_caught.value.bit_offset != last
+
+
+def test_nonzero_padding_inside_a_day2_open_type_names_the_outer_bit() -> None:
+    frame = bytes.fromhex("800b00000802011a195b1b1bc0")  # TestMsg in msgFrameExt; the TestMsg ends with 6 padding bits
+    assert decode(frame, edition="csae157-2020").value[1]["value"].type_name == "TestMsg"
+    for bit in range(98, 104):
+        with pytest.raises(CodecError) as caught:
+            decode(flip(frame, bit), edition="csae157-2020")
+        assert caught.value.bit_offset == bit
+        assert caught.value.field_path == "msgFrameExt.value"
+        assert "Non-zero padding" in caught.value.message
+    assert try_edition(flip(frame, 100), "csae157-2020").status is not MatchStatus.MATCH
+
+
+def test_nonzero_padding_of_an_extension_alternative_is_rejected(tmp_path: Path) -> None:
+    """An extension alternative is an open type (X.691 §23.8): its complete encoding is zero-padded too."""
+    (tmp_path / "ext.asn").write_text(
+        "Ext DEFINITIONS AUTOMATIC TAGS ::= BEGIN\n"
+        "  Frame ::= CHOICE { small INTEGER (0..1), ..., flag BOOLEAN }\nEND\n"
+    )
+    codec = StrictCodec(custom_edition(tmp_path, pdu="Frame"))
+    data = codec.encode(("flag", True))
+    assert data == bytes.fromhex("800180")  # ext bit, index 0, length 1, TRUE + 7 zero padding bits
+    assert codec.decode(data).value == ("flag", True)
+    with pytest.raises(CodecError) as caught:
+        codec.decode(flip(data, 20))
+    assert caught.value.bit_offset == 20
+    assert "Non-zero padding" in caught.value.message and "X.691 §11.1" in caught.value.hint
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.data())
+def test_any_single_padding_bit_is_rejected_at_exactly_its_offset(data: st.DataObject) -> None:
+    edition, frame, bits = data.draw(st.sampled_from(padded_valid_frames()))
+    bit = data.draw(st.integers(min_value=bits, max_value=len(frame) * 8 - 1))
+    assert decode(frame, edition=edition).bit_length == bits
+    with pytest.raises(CodecError) as caught:
+        decode(flip(frame, bit), edition=edition)
+    assert caught.value.bit_offset == bit
+    assert caught.value.message.startswith("Non-zero padding")
+    assert try_edition(flip(frame, bit), edition).first_difference_bit == bit
+
+
+# -- the most specific matching edition ----------------------------------------------------------------------------
+A = {"name": "a", "type": "BOOLEAN"}
+B = {"name": "b", "type": "INTEGER"}
+C = {"name": "c", "type": "NULL"}
+
+
+@pytest.mark.parametrize(
+    ("old", "new", "adds_only"),
+    [
+        ({"type": "CHOICE", "members": [A, None]}, {"type": "CHOICE", "members": [A, None]}, True),
+        ({"type": "CHOICE", "members": [A, None]}, {"type": "CHOICE", "members": [A, None, B, None]}, True),
+        ({"type": "SEQUENCE", "members": [A, None, B]}, {"type": "SEQUENCE", "members": [A, None, B, C]}, True),
+        ({"type": "CHOICE", "members": [A, None]}, {"type": "CHOICE", "members": [A, B, None]}, False),  # root
+        ({"type": "SEQUENCE", "members": [A]}, {"type": "SEQUENCE", "members": [A, B]}, False),  # not extensible
+        ({"type": "SEQUENCE", "members": [A, None]}, {"type": "SEQUENCE", "members": [B, None, A]}, False),
+        ({"type": "SEQUENCE", "members": [A, None]}, {"type": "SET", "members": [A, None, B]}, False),
+        (
+            {"type": "ENUMERATED", "values": [("x", 0), None]},
+            {"type": "ENUMERATED", "values": [("x", 0), None, ("y", 1)]},
+            True,
+        ),
+        ({"type": "ENUMERATED", "values": [("x", 0)]}, {"type": "ENUMERATED", "values": [("x", 0), ("y", 1)]}, False),
+        (
+            {"type": "BIT STRING", "size": [8], "named-bits": [("p", "0"), ("q", "1")]},
+            {"type": "BIT STRING", "size": [8], "named-bits": [("p", "0"), ("r", "1")]},
+            True,
+        ),
+        (
+            {"type": "BIT STRING", "size": [8], "named-bits": [("p", "0"), ("q", "1")]},
+            {"type": "BIT STRING", "size": [8], "named-bits": [("p", "0"), ("q", "2")]},
+            False,
+        ),
+        ({"type": "INTEGER", "restricted-to": [(0, 24)]}, {"type": "INTEGER", "restricted-to": [(0, 31)]}, False),
+    ],
+)
+def test_only_adds_tells_extensions_from_changes(old: dict[str, Any], new: dict[str, Any], adds_only: bool) -> None:
+    assert _only_adds(old, new) is adds_only
+
+
+def test_extension_of_is_computed_from_the_asn1() -> None:
+    assert extension_of("csae157-2020") == "csae53-2020"  # Day-2 only adds msgFrameExt and extension additions
+    assert [extension_of(edition) for edition in ("csae53-2020", "csae53-2019", "csae53-2017")] == [None] * 3
+    assert extension_of("custom:/nowhere") is None
+
+
+@pytest.mark.parametrize(
+    ("matches", "preferred"),
+    [
+        (["csae53-2019", "csae53-2020", "csae157-2020"], "csae53-2020"),
+        (["csae53-2020", "csae157-2020"], "csae53-2020"),
+        (["csae53-2019", "csae157-2020"], "csae157-2020"),  # its parent does not match: nothing more specific
+        (["csae157-2020"], "csae157-2020"),
+        (["csae53-2017", "csae53-2019"], "csae53-2019"),  # replacing editions: the newest
+        ([], None),
+    ],
+)
+def test_preferred_edition(matches: list[str], preferred: str | None) -> None:
+    assert preferred_edition(matches) == preferred
+
+
+@pytest.mark.parametrize("name", ["bsm", "map", "spat", "rsi", "rsm"])
+def test_day1_samples_are_named_by_a_day1_edition(name: str) -> None:
+    matches = matching_editions(sample_frames()[name])
+    assert "csae157-2020" in matches  # the Day-2 edition accepts every Day-1 frame ...
+    assert preferred_edition(matches) == EDITION  # ... but the Day-1 edition is the more specific name
+
+
+def test_day2_frame_is_named_by_the_day2_edition() -> None:
+    assert preferred_edition(matching_editions(bytes.fromhex("800b00000802011a195b1b1bc0"))) == "csae157-2020"
