@@ -253,13 +253,14 @@ def transmission_rate(context: RunContext, params: Mapping[str, Any]) -> Sequenc
     return observations
 
 
-def _sender_key(frame: ObservedFrame) -> str:
-    """Group frames by sender: the message's id field when it has one (BSM, RSI, RSM), else the peer."""
+def _sender_key(frame: ObservedFrame, live: bool = True) -> str:
+    """Group frames by sender: the message's id field when it has one (BSM, RSI, RSM), else the peer on a live link.
+    A recording's source (file line, pcap packet number) names no sender: its MAP and SPAT frames form one group."""
     value = frame.value if isinstance(frame.value, dict) else {}
     ident = value.get("id")
     if isinstance(ident, (bytes, bytearray)):
         return ident.hex()
-    return frame.peer
+    return frame.peer if live else "recording"
 
 
 #: Fields that carry when a message was built, not what it says: ignored when the revision reading compares content.
@@ -317,9 +318,10 @@ def msgcnt_sequence(context: RunContext, params: Mapping[str, Any]) -> Sequence[
         raise ConfigurationError(f"msgcnt-sequence: reading {reading!r} is not one of {', '.join(MSGCNT_READINGS)}.")
     message = _message(params)
     frames = decoded(frames_or_inconclusive(context, message, 2))
+    live = bool(getattr(context.transport.capabilities, "live", True))
     by_sender: dict[str, list[ObservedFrame]] = {}
     for frame in frames:
-        by_sender.setdefault(_sender_key(frame), []).append(frame)
+        by_sender.setdefault(_sender_key(frame, live), []).append(frame)
     problems: list[tuple[ObservedFrame, ObservedFrame, str, bool]] = []
     pairs = changes = 0
     for group in by_sender.values():

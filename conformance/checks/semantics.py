@@ -465,7 +465,8 @@ def rsi_priority_bits(context: RunContext, params: Mapping[str, Any]) -> Sequenc
 
 @check("rsi.sign-type-in-table")
 def rsi_sign_type_in_table(context: RunContext, params: Mapping[str, Any]) -> Sequence[Observation]:
-    """RSI signType values are rows of the GB 5768.2-2009 sign index (0 = text only).
+    """RSI signType values are rows of the GB 5768.2-2009 sign index (0 = a text message, which then needs its
+    description).
 
     The bundled table holds only the rows confirmed from GB 5768.2-2009: other values are inconclusive, not failed.
     """
@@ -474,6 +475,24 @@ def rsi_sign_type_in_table(context: RunContext, params: Mapping[str, Any]) -> Se
     signs = [(frame.seq, int(item["signType"])) for frame in frames for item in frame.value.get("rtss", [])]
     if not signs:
         raise Inconclusive("no RSI traffic sign (rtss) observed")
+    # signType 0 is a text message (SignType in the RSI module): without a description the sign says nothing.
+    empty = [
+        (frame.seq, index)
+        for frame in frames
+        for index, item in enumerate(frame.value.get("rtss", []))
+        if int(item["signType"]) == 0 and "description" not in item
+    ]
+    if empty:
+        return [
+            failed(
+                f"{len(empty)} RSI sign(s) of signType 0 (a text message) carry no description: "
+                + listed([f"#{seq} rtss[{index}]" for seq, index in empty]),
+                [seq for seq, _ in empty[:10]],
+                field_path=f"rtss[{empty[0][1]}].description",
+                expected="a description (signType 0 = text message)",
+                observed="absent",
+            )
+        ]
     unknown = [f"#{seq} signType {sign}" for seq, sign in signs if sign not in known]
     if unknown:
         raise Inconclusive(
