@@ -197,3 +197,88 @@ def test_python_dash_m_entry_point() -> None:
     assert completed.returncode == 1
     assert "Traceback" not in completed.stderr
     assert "error:" in completed.stderr
+
+
+def _flip_last_bit(data: bytes) -> bytes:
+    return data[:-1] + bytes([data[-1] ^ 0x01])
+
+
+@pytest.mark.parametrize("name", ["bsm", "map", "spat", "rsm"])
+def test_decode_rejects_nonzero_padding_with_its_bit_offset(name: str) -> None:
+    frame = sample_frames()[name]
+    bad = _flip_last_bit(frame)  # the last bit of these samples is a padding bit
+    assert decode(frame, edition="csae53-2020").bit_length < len(frame) * 8
+    assert run("decode", "-e", "csae53-2020", frame.hex()).exit_code == 0
+    result = run("decode", "-e", "csae53-2020", bad.hex())
+    assert result.exit_code == 1
+    assert "Non-zero padding" in result.stderr
+    assert f"bit offset {len(frame) * 8 - 1}" in result.stderr
+    assert "X.691 §11.1" in result.stderr
+    auto = run("decode", bad.hex())  # no edition matches a frame with a set padding bit
+    assert auto.exit_code == 1 and f"padding bit {len(frame) * 8 - 1} is 1" in auto.stderr
+    identified = run("identify", "--format", "json", bad.hex())
+    assert identified.exit_code == 1
+    rows = {row["edition"]: row for row in json.loads(identified.stdout)["editions"]}
+    assert rows["csae53-2020"]["status"] == "decodes-not-canonical"
+    assert rows["csae53-2020"]["first_difference_bit"] == len(frame) * 8 - 1
+
+
+def test_decode_auto_names_the_day1_edition_and_lists_the_others() -> None:
+    result = run("decode", sample_frames()["bsm"].hex())
+    assert result.exit_code == 0
+    document = json.loads(result.stdout)
+    assert document["edition"] == "csae53-2020"
+    assert document["also_matches"] == ["csae53-2019", "csae157-2020"]
+    assert document["matching_editions"] == ["csae53-2019", "csae53-2020", "csae157-2020"]
+    tree = run("decode", "--format", "tree", sample_frames()["bsm"].hex())
+    assert "(csae53-2020, 77 bytes)" in tree.stdout and "also matches: csae53-2019, csae157-2020" in tree.stdout
+
+
+def test_decode_auto_names_the_day2_edition_for_a_day2_frame() -> None:
+    document = json.loads(run("decode", "800b00000802011a195b1b1bc0").stdout)
+    assert document["edition"] == "csae157-2020"
+    assert document["also_matches"] == []
+
+
+def test_identify_names_the_preferred_edition() -> None:
+    frame = sample_frames()["spat"]
+    document = json.loads(run("identify", "--format", "json", frame.hex()).stdout)
+    assert document["preferred"] == "csae53-2020"
+    assert "csae157-2020" in document["matches"]
+    table = run("identify", frame.hex())
+    assert "csae53-2020 (also matches: csae53-2019, csae157-2020)" in table.stdout
+
+
+def test_encode_without_edition_is_a_usage_error_naming_the_option(tmp_path: Path) -> None:
+    from conformance import jsonvalue
+    from conformance.samples import sample_values
+
+    path = tmp_path / "bsm.json"
+    path.write_text(jsonvalue.dumps(sample_values()["bsm"]))
+    result = run("encode", str(path))
+    assert result.exit_code == 2
+    assert "--edition" in result.stderr and "internal error" not in result.stderr
+    assert all(edition in result.stderr for edition in ("csae53-2017", "csae53-2019", "csae53-2020", "csae157-2020"))
+    given = run("encode", "-e", "csae53-2020", str(path))
+    assert given.exit_code == 0 and given.stdout.strip() == sample_frames()["bsm"].hex()
+
+
+def test_encode_takes_the_edition_recorded_by_decode(tmp_path: Path) -> None:
+    day2 = "800b00000802011a195b1b1bc0"
+    path = tmp_path / "day2.json"
+    path.write_text(run("decode", day2).stdout)
+    assert json.loads(path.read_text())["edition"] == "csae157-2020"
+    result = run("encode", str(path))
+    assert result.exit_code == 0 and result.stdout.strip() == day2
+    assert run("encode", "-e", "csae53-2020", str(path)).exit_code == 1  # --edition wins: no msgFrameExt in 2020
+
+
+@pytest.mark.parametrize(("recorded", "fragment"), [(7, "not an edition id"), ("csae53-2099", "Unknown edition")])
+def test_encode_with_a_bad_recorded_edition_is_a_usage_error(tmp_path: Path, recorded: object, fragment: str) -> None:
+    document = json.loads(run("decode", "-e", "csae53-2020", sample_frames()["rsi"].hex()).stdout)
+    document["edition"] = recorded
+    path = tmp_path / "rsi.json"
+    path.write_text(json.dumps(document))
+    result = run("encode", str(path))
+    assert result.exit_code == 2
+    assert fragment in result.stderr
