@@ -447,3 +447,93 @@ def test_msgcnt_max_gap_tolerates_lost_messages(tmp_path: Path) -> None:
     (tmp_path / "e.ndjson").unlink()
     tolerant = _judge_recording(tmp_path, f"file://{path}", case("message.msgcnt-sequence", message="BSM", max_gap=1))
     assert tolerant.verdict is Verdict.PASS
+
+
+# ------------------------------------------------------------------------------------------------ msgCnt, every kind
+def catalogue_cases(profile_id: str, keyword: str, tmp_path: Path, pics_items: dict[str, str] | None = None) -> Any:
+    """The selected cases of ``profile_id`` matching ``keyword`` for the reference RSU's own capability statement
+    (with ``pics_items`` answered differently, when given), exactly as ``v2xc run`` plans them."""
+    from conformance.catalogue import Role, load_pics, load_profile, make_plan
+    from conformance.catalogue.loader import bundled_catalogue
+    from conformance.devices.reference_pics import reference_pics_yaml
+    from conformance.runner_setup import planned_cases
+
+    catalogue = bundled_catalogue()
+    profile = load_profile(profile_id, catalogue)
+    text = reference_pics_yaml(profile, catalogue, Role.RSU)
+    for name, answer in (pics_items or {}).items():
+        text = text.replace(f"    {name}: sequence\n", f"    {name}: {answer}\n")
+    path = tmp_path / "pics.yaml"
+    path.write_text(text, encoding="utf-8")
+    plan = make_plan(
+        catalogue,
+        profile,
+        load_pics(path, profile, catalogue),
+        keyword=keyword,
+        available_checks=set(registered_checks()),
+    )
+    return [planned for planned in planned_cases(plan) if planned.status == "selected"]
+
+
+MSGCNT_CASES = {f"CSAE53-2020/{kind}/TX/MSGCNT" for kind in ("MAP", "SPAT", "RSI", "RSM")}
+FAST_RATES = "rates=MAP:4,SPAT:4,RSI:4"  # a periodic fault strikes frames 2, 7, 12...: within a 3 s window
+
+
+def test_the_catalogue_has_a_msgcnt_requirement_for_every_message_the_rsu_sends(tmp_path: Path) -> None:
+    cases = catalogue_cases("csae53-2020-rsu", "msgcnt", tmp_path)
+    assert {c.case_id for c in cases} == MSGCNT_CASES  # the reference RSU declares the sequence reading
+    for planned in cases:
+        (call,) = planned.checks
+        assert call.check_id == "message.msgcnt-sequence"
+        assert call.parameters["reading"] == "sequence" and call.parameters["max_gap"] == 0
+        assert "clause number not verified" in planned.clause
+    revision = catalogue_cases(
+        "csae53-2020-rsu", "msgcnt and (map or spat)", tmp_path, {"RSU.MSGCNT.MAP-READING": "revision"}
+    )
+    assert {c.case_id for c in revision} == {"CSAE53-2020/MAP/TX/MSGCNT-REVISION", "CSAE53-2020/SPAT/TX/MSGCNT"}
+    assert revision[0].checks[0].parameters["reading"] == "revision"
+
+
+@pytest.mark.parametrize(
+    ("fault", "failing"),
+    [
+        ("", set()),
+        ("skip-msgcnt", MSGCNT_CASES),
+        ("skip-msgcnt:SPAT", {"CSAE53-2020/SPAT/TX/MSGCNT"}),  # an RSU that breaks msgCnt on SPAT only
+    ],
+)
+def test_msgcnt_requirements_against_the_reference_rsu(fault: str, failing: set[str], tmp_path: Path) -> None:
+    cases = catalogue_cases("csae53-2020-rsu", "msgcnt", tmp_path)
+    results = run(f"sim://rsu?{FAST_RATES}" + (f"&fault={fault}" if fault else ""), cases, tmp_path)
+    verdicts = {case_id: result.verdict for case_id, result in results.items()}
+    assert {k for k, v in verdicts.items() if v is Verdict.FAIL} == failing, verdicts
+    assert all(verdicts[k] is Verdict.PASS for k in MSGCNT_CASES - failing), verdicts
+    for case_id in failing:
+        observation = results[case_id].observations[0]
+        assert observation.field_path == "msgCnt" and "skips 1 value(s)" in observation.message
+
+
+def test_dsmp_receive_fails_when_the_application_layer_gets_nothing(tmp_path: Path) -> None:
+    results = run("sim://rsu?framing=dsmp&fault=ut-silent", [case("dsmp.receive", message="BSM", count=2)], tmp_path)
+    assert results["dsmp.receive/BSM"].verdict is Verdict.FAIL
+
+
+def test_v2xc_run_exits_1_for_an_rsu_that_breaks_msgcnt_on_spat_only(tmp_path: Path) -> None:
+    import subprocess
+    import sys
+
+    from conformance.engine.journal import read_journal
+
+    out = tmp_path / "run"
+    target = "sim://rsu?fault=skip-msgcnt:SPAT&rates=SPAT:4"
+    arguments = ["--profile", "csae53-2020-rsu", "--target", target, "--out", str(out), "--observation-window", "3"]
+    done = subprocess.run(
+        [sys.executable, "-m", "conformance", "run", *arguments, "-k", "msgcnt"],
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=120,
+    )
+    assert done.returncode == 1, done.stdout + done.stderr
+    failed = {k for k, r in read_journal(out).cases.items() if r.verdict is Verdict.FAIL}
+    assert failed == {"CSAE53-2020/SPAT/TX/MSGCNT"}
