@@ -20,12 +20,19 @@ from .cliutil import guard
 from .errors import UsageError
 
 
-def _load(source: Path, waivers: Path | None) -> dict[str, Any]:
-    """A report from a report.json, or from a run folder (its report.json, else built from the run records)."""
-    from .reports import apply_waivers, build_report, load_report, load_waivers, validate_report
+def _load(source: Path, waivers: Path | None, clause_map: Path | None = None) -> dict[str, Any]:
+    """A report from a report.json, or from a run folder (its report.json, else built from the run records), with
+    a laboratory's clause map and waivers applied when given."""
+    from .catalogue import bundled_catalogue
+    from .catalogue.clausemap import load_clause_map
+    from .reports import apply_clause_map, apply_waivers, build_report, load_report, load_waivers, validate_report
 
+    confirmed = load_clause_map(clause_map, bundled_catalogue()) if clause_map is not None else None
     rebuild = source.is_dir() and not (source / "report.json").is_file()
     report = build_report(source) if rebuild else load_report(source)
+    if confirmed is not None:
+        apply_clause_map(report, confirmed)
+        validate_report(report)
     if waivers is not None:
         apply_waivers(report, load_waivers(waivers), source=str(waivers))
         validate_report(report)
@@ -66,12 +73,19 @@ def report_group() -> None:
 )
 @click.option("-o", "--output", type=click.Path(path_type=Path), default=None, help="Output file (default stdout).")
 @_WAIVERS
-def render_command(source: Path, fmt: str, output: Path | None, waivers: Path | None) -> None:
+@click.option(
+    "--clause-map",
+    "clause_map",
+    type=click.Path(path_type=Path),
+    default=None,
+    help="The laboratory's clause map (YAML): references it confirmed are shown verified, with who and when.",
+)
+def render_command(source: Path, fmt: str, output: Path | None, waivers: Path | None, clause_map: Path | None) -> None:
     """Render SOURCE (a report.json, or a run folder) as HTML, JUnit XML, Markdown or JSON."""
     from .reports import FILE_NAMES, FORMATS, render
 
     with guard():
-        report = _load(source, waivers)
+        report = _load(source, waivers, clause_map)
         if fmt == "all":
             folder = output or (source if source.is_dir() else source.parent)
             folder.mkdir(parents=True, exist_ok=True)

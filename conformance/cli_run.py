@@ -147,6 +147,14 @@ def _write_reports(out_dir: Path, waivers: Path | None) -> int:
     default=None,
     help="Waivers file: waived results are shown as such and do not fail the exit code until they expire.",
 )
+@click.option(
+    "--clause-map",
+    "clause_map",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    default=None,
+    help="The laboratory's clause map (YAML): clauses it confirmed in the standards, by whom and when; the "
+    "reports mark those references verified (see docs/reports.md). Kept in the run folder.",
+)
 def run_command(
     profile_id: str | None,
     target: str | None,
@@ -159,6 +167,7 @@ def run_command(
     observation_window: float | None,
     resume_dir: Path | None,
     waivers: Path | None,
+    clause_map: Path | None,
 ) -> None:
     """Run a profile against a device under test and write verdicts, evidence and reports.
 
@@ -166,6 +175,11 @@ def run_command(
     """
     with guard():
         if resume_dir is not None:
+            if clause_map is not None:
+                raise UsageError(
+                    "--clause-map cannot be combined with --resume: the run folder keeps the map it started with.",
+                    hint=f"Apply another map with `v2xc report render {resume_dir} --clause-map FILE`.",
+                )
             setup, args = resume(resume_dir)
             target = str(args["target"])
         else:
@@ -186,6 +200,7 @@ def run_command(
                 seed=seed,
                 edition=edition,
                 observation_window=observation_window,
+                clause_map=clause_map,
             )
         finished = execute(setup, target)
         gate = _write_reports(setup.out_dir, waivers)

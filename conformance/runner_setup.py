@@ -37,6 +37,7 @@ from .catalogue import (
     load_profile,
     make_plan,
 )
+from .catalogue.clausemap import CLAUSE_MAP_FILE, load_clause_map
 from .devices.reference_pics import reference_pics_yaml, reference_role
 from .editions import load_edition
 from .engine.registry import registered_checks
@@ -125,8 +126,12 @@ def prepare(
     seed: int,
     edition: str | None,
     observation_window: float | None,
+    clause_map: Path | None = None,
 ) -> RunSetup:
-    """Load and check everything, create the run folder and write ``run.json``; nothing runs yet."""
+    """Load and check everything, create the run folder and write ``run.json``; nothing runs yet.
+
+    ``clause_map`` is a laboratory's clause map (checked here, copied into the run folder, applied by the reports).
+    """
     catalogue = bundled_catalogue()
     profile = load_profile(profile_id, catalogue)
     if profile.abstract:
@@ -151,7 +156,10 @@ def prepare(
     if pics_path is not None:
         pics = load_pics(pics_path, profile, catalogue)  # a broken statement is reported before anything is written
     pixit = load_pixit(pixit_path, profile, catalogue) if pixit_path is not None else None
+    confirmed = load_clause_map(clause_map, catalogue) if clause_map is not None else None  # checked before writing
     out_dir.mkdir(parents=True, exist_ok=True)
+    if clause_map is not None:
+        shutil.copyfile(clause_map, out_dir / CLAUSE_MAP_FILE)
     pics_copy = out_dir / "pics.yaml"
     if pics_path is not None:
         shutil.copyfile(pics_path, pics_copy)
@@ -195,6 +203,9 @@ def prepare(
             "review": {"conformant": review.conformant, "findings": [vars_of(f) for f in review.findings]},
         },
         "pixit": {"source": str(pixit_path) if pixit_path else None, "values": pixit.redacted() if pixit else {}},
+        "clause_map": (
+            {"file": CLAUSE_MAP_FILE, **confirmed.summary(), "source": str(clause_map)} if confirmed else None
+        ),
         "plan": _plan_record(plan),
         "plan_counts": plan.counts(),
         "resume": {

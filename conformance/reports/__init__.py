@@ -3,6 +3,7 @@
 * :func:`build_report` — run folder → JSON report (schema ``conformance/data/schemas/report.schema.json``);
 * :func:`render` — JSON report → ``json`` | ``html`` | ``junit`` | ``md`` text;
 * :func:`write_reports` — what ``v2xc run`` calls at the end: all four files into the run folder;
+* a laboratory's clause map (:func:`apply_clause_map`; references it confirms are shown verified, by whom);
 * waivers (:func:`load_waivers`, :func:`apply_waivers`), tamper evidence (:func:`sign_bundle`,
   :func:`verify_bundle`), :func:`diff_reports` and the interoperability matrix (:func:`build_matrix`).
 """
@@ -15,7 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import UsageError
-from .build import build_report, gate
+from .build import apply_clause_map, build_report, gate
 from .diff import diff_reports
 from .matrix import build_matrix, render_matrix_html, render_matrix_md
 from .model import (
@@ -39,6 +40,7 @@ __all__ = [
     "FILE_NAMES",
     "FORMATS",
     "VerificationError",
+    "apply_clause_map",
     "apply_waivers",
     "build_matrix",
     "build_report",

@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from ..catalogue import Catalogue, bundled_catalogue
+from ..catalogue.clausemap import CLAUSE_MAP_FILE, ClauseMap, load_clause_map
 from ..errors import ConfigurationError, ConformanceError, SourceLocation
 from ..jsondiff import diff as field_diff
 from . import model
@@ -218,7 +219,7 @@ def _case(
         "run": result is not None and status == "selected",
         "verdict": verdict,
         "coverage": coverage,
-        "clauses": entry.get("clause", []),
+        "clauses": [_reference(ref) for ref in entry.get("clause", [])],
         "framework": entry.get("framework", []),
         "checks": [c["id"] for c in entry.get("checks", [])],
         "parameters": {c["id"]: c.get("parameters", {}) for c in entry.get("checks", [])},
@@ -230,6 +231,42 @@ def _case(
         "messages": _messages(observations, frames, edition) if executed else [],
         "waiver": None,
     }
+
+
+def _reference(ref: dict[str, Any]) -> dict[str, Any]:
+    """A clause reference with where its verification comes from: the catalogue, or (later) a lab's clause map."""
+    return {
+        **ref,
+        "verified_source": "catalogue" if ref.get("verified") else None,
+        "verified_by": None,
+        "verified_on": None,
+        "confirmed_clause": None,
+    }
+
+
+def apply_clause_map(report: dict[str, Any], clause_map: ClauseMap) -> None:
+    """Mark the references a laboratory's clause map confirms as verified, naming who and when (in place).
+
+    A reference the catalogue already verifies keeps ``verified_source: "catalogue"`` and also records the lab's
+    confirmation. Coverage by clause and the limitation about unverified clauses are recomputed.
+    """
+    before = _limitations(report["campaign"])
+    for case in report["campaign"]:
+        for ref in case["clauses"]:
+            confirmation = clause_map.lookup(case["requirement_id"], ref["document"], ref["clause"])
+            if confirmation is None:
+                continue
+            if not ref.get("verified"):
+                ref["verified"] = True
+                ref["verified_source"] = "clause-map"
+            ref["verified_by"] = confirmation.verified_by
+            ref["verified_on"] = confirmation.date
+            ref["confirmed_clause"] = confirmation.confirmed_clause
+    report["coverage"]["by_clause"] = _clause_coverage(report["campaign"])
+    report["limitations"] = [item for item in report["limitations"] if item not in before] + _limitations(
+        report["campaign"]
+    )
+    report["clause_map"] = clause_map.summary()
 
 
 def _counts(cases: list[dict[str, Any]]) -> dict[str, int]:
@@ -247,7 +284,10 @@ def _clause_coverage(cases: list[dict[str, Any]]) -> list[dict[str, Any]]:
     for case in cases:
         for ref in case["clauses"]:
             key = (ref["document"], ref["clause"])
-            groups.setdefault(key, {"document": ref["document"], "clause": ref["clause"], "verified": ref["verified"]})
+            head = groups.setdefault(
+                key, {"document": ref["document"], "clause": ref["clause"], "verified": ref["verified"]}
+            )
+            head["verified"] = head["verified"] and ref["verified"]
             members.setdefault(key, []).append(case)
     rows = []
     for key, head in sorted(groups.items()):
@@ -472,12 +512,16 @@ def build_report(run_dir: Path, *, catalogue: Catalogue | None = None, issued: d
         "limitations": _limitations(cases),
         "decision_rule": model.DECISION_RULE,
         "measurement_uncertainty": _uncertainty(meta),
+        "clause_map": None,
         "conformity": _conformity(cases),
         "statement_item_only": model.ITEM_ONLY,
         "waivers": None,
         "gate": {},
         "end_of_report": model.END_OF_REPORT,
     }
+    if (run_dir / CLAUSE_MAP_FILE).is_file():
+        apply_clause_map(report, load_clause_map(run_dir / CLAUSE_MAP_FILE, catalogue))
+        report["clause_map"]["source"] = (meta.get("clause_map") or {}).get("source") or CLAUSE_MAP_FILE
     report["gate"] = gate(report)
     return report
 

@@ -215,6 +215,36 @@ def measurement_text(measurement: dict[str, Any] | None) -> str:
     return f"{quantity + ' ' if quantity else ''}{value}{suffix} (limit {limit_text}, {decision}{k_text})"
 
 
+def reference_status(ref: dict[str, Any]) -> str:
+    """Whether a clause reference is verified, and by whom: the catalogue, a laboratory's clause map, or nobody."""
+    lab = ""
+    if ref.get("verified_by"):
+        confirmed = f": {ref['confirmed_clause']}" if ref.get("confirmed_clause") else ""
+        lab = f"by {ref['verified_by']} on {ref.get('verified_on') or '?'} (laboratory clause map{confirmed})"
+    if ref.get("verified_source") == "clause-map":
+        return f"verified {lab}"
+    if ref.get("verified"):
+        return "verified (catalogue)" + (f", confirmed {lab}" if lab else "")
+    return "clause not verified"
+
+
+def reference_text(ref: dict[str, Any]) -> str:
+    """A clause reference as one line: document, clause and its verification status."""
+    return f"{ref['document']} {ref['clause']} [{reference_status(ref)}]"
+
+
+def clause_map_text(report: dict[str, Any]) -> str:
+    """One line on the laboratory clause map applied to the report, or that none was."""
+    used = report.get("clause_map")
+    if not used:
+        return "none: clause verification as in the bundled catalogue"
+    lab = f" of {used['laboratory']}" if used.get("laboratory") else ""
+    people = ", ".join(used.get("verified_by") or []) or "?"
+    return (
+        f"{used['source']}{lab} (sha256 {used['sha256'][:16]}…): {used['references']} reference(s) verified by {people}"
+    )
+
+
 UNCERTAINTY_TITLE = {"en": "Measurement uncertainty and decision rule", "zh": "测量不确定度与判定规则"}
 NOT_MEASURED = {
     "en": "Not measured: this run recorded no timing uncertainty budget.",

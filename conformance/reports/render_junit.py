@@ -13,13 +13,19 @@ from __future__ import annotations
 import xml.etree.ElementTree as ET
 from typing import Any
 
-from .model import device_label, finding_text, findings_first, measurement_text, uncertainty_items
+from .model import (
+    clause_map_text,
+    device_label,
+    finding_text,
+    findings_first,
+    measurement_text,
+    reference_text,
+    uncertainty_items,
+)
 
 
 def _clauses(case: dict[str, Any]) -> str:
-    return "; ".join(
-        f"{c['document']} {c['clause']}" + ("" if c["verified"] else " (clause not verified)") for c in case["clauses"]
-    )
+    return "; ".join(reference_text(c) for c in case["clauses"])
 
 
 def _details(case: dict[str, Any]) -> str:
@@ -61,6 +67,7 @@ def render_junit(report: dict[str, Any]) -> str:
         ("conformity", report["conformity"]["status"]),
         ("conformity_statement", report["conformity"]["statement"]["en"]),
         ("gate_exit_code", str(report["gate"]["exit_code"])),
+        ("clause_map", clause_map_text(report)),
     ):
         ET.SubElement(properties, "property", name=name, value=value)
     # Measurement uncertainty and decision rule (ISO/IEC 17025 §7.8.6), one property per recorded item

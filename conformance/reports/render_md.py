@@ -4,7 +4,16 @@ from __future__ import annotations
 
 from typing import Any
 
-from .model import NOT_MEASURED, NOT_PROVIDED, UNCERTAINTY_TITLE, device_label, finding_text, uncertainty_items
+from .model import (
+    NOT_MEASURED,
+    NOT_PROVIDED,
+    UNCERTAINTY_TITLE,
+    clause_map_text,
+    device_label,
+    finding_text,
+    reference_text,
+    uncertainty_items,
+)
 
 ICON = {"pass": "✅ pass", "fail": "❌ fail", "inconc": "⚠️ inconc", "error": "💥 error", "none": "— none"}
 CONFORMITY = {"conforms": "✅ CONFORMS", "does-not-conform": "❌ DOES NOT CONFORM", "no-statement": "⚠️ NO STATEMENT"}
@@ -53,7 +62,7 @@ def render_md(report: dict[str, Any]) -> str:
             "|---|---|---|---|",
         ]
         for case in problems:
-            clause = "; ".join(f"{c['document']} {c['clause']}" for c in case["clauses"])
+            clause = "; ".join(reference_text(c) for c in case["clauses"])
             finding = finding_text(case, everything=True)
             lines.append(
                 f"| `{case['requirement_id']}` {_cell(case['title']['en'])} | {_verdict(case)} | {_cell(clause)} | "
@@ -74,6 +83,7 @@ def render_md(report: dict[str, Any]) -> str:
                     for d in changes[:50]
                 ]
                 lines += ["", "</details>", ""]
+    lines += [f"Clause map: {_cell(clause_map_text(report))}.", ""]
     lines += [f"### {UNCERTAINTY_TITLE['en']}", ""]
     budget = uncertainty_items(report)
     if budget:
