@@ -347,3 +347,12 @@ def test_msgcnt_revision_tolerates_lost_changes_within_max_gap(tmp_path: Path) -
 def test_msgcnt_unknown_reading_is_a_harness_error_not_a_verdict(tmp_path: Path) -> None:
     result = judge(tmp_path, _counted("map", [1, 2]), case("message.msgcnt-sequence", message="MAP", reading="version"))
     assert result.verdict is Verdict.ERROR
+
+
+def test_the_session_records_what_each_check_showed(tmp_path: Path, check_outcomes: dict[str, set[str]]) -> None:
+    good = value("rsi")
+    judge(tmp_path, [frame("rsi", good)], case("rsi.priority-bits"))
+    broken = copy.deepcopy(good)
+    broken["rtes"][0]["priority"] = b"\x01"
+    judge(tmp_path, [frame("rsi", broken)], case("rsi.priority-bits"))
+    assert check_outcomes["rsi.priority-bits"] == {"pass", "fail"}
