@@ -430,6 +430,7 @@ def _register_plugins() -> None:
     from .cli_profiles import register as register_profiles
     from .cli_reports import register as register_reports
     from .cli_run import register as register_run
+    from .cli_selftest import register as register_selftest
     from .cli_sim import register as register_sim
     from .cli_vectors import register as register_vectors
 
@@ -438,6 +439,7 @@ def _register_plugins() -> None:
     register_reports(main)
     register_vectors(main)
     register_sim(main)
+    register_selftest(main)
 
 
 _register_plugins()

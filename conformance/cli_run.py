@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import gc
 import sys
+from collections.abc import Mapping
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -21,8 +22,9 @@ from .engine.events import Listener, RunFinished
 from .engine.journal import Journal, read_journal
 from .engine.model import Verdict
 from .engine.runner import Engine
+from .engine.timing import TimingMonitor
 from .errors import UsageError
-from .runner_setup import RunSetup, prepare, resume
+from .runner_setup import RunSetup, prepare, record_timing, resume
 
 EXIT_PASS, EXIT_FAIL, EXIT_USAGE, EXIT_HARNESS = 0, 1, 2, 3
 
@@ -47,9 +49,18 @@ def _settle_memory() -> None:
         codec_for(edition)
     gc.collect()
     gc.freeze()
-    # Hand the interpreter lock over sooner (default 5 ms): the reference devices run in threads of this process,
-    # and their transmissions should not wait behind the receive loop's decoding.
+    # Hand the interpreter lock over sooner (default 5 ms): the upper tester's reader thread should not wait behind
+    # the receive loop's decoding (receive times themselves come from the kernel and do not depend on it).
     sys.setswitchinterval(0.0005)
+
+
+def _start_timing(setup: RunSetup, pixit_values: Mapping[str, object]) -> TimingMonitor:
+    """Measure this machine's timing budget, start the host probe and record the budget in ``run.json``."""
+    threshold = pixit_values.get("timing.overload_wakeup_ms")
+    monitor = TimingMonitor.start(overload_wakeup_ms=float(threshold) if isinstance(threshold, (int, float)) else None)
+    assert monitor.budget is not None
+    record_timing(setup.out_dir, monitor.budget)
+    return monitor
 
 
 def execute(
@@ -66,10 +77,20 @@ def execute(
     _settle_memory()
     pixit_values = dict(setup.pixit.values) if setup.pixit else {}
     transport = open_transport(target, pixit=pixit_values)
-    transport.open()
+    timing = _start_timing(setup, pixit_values)
+    try:
+        transport.open()
+    except BaseException:
+        timing.stop()
+        raise
     evidence = EvidenceLog(setup.out_dir / "evidence.ndjson")
     context = RunContext(
-        edition=setup.edition, transport=transport, evidence=evidence, parameters=setup.parameters, pixit=pixit_values
+        edition=setup.edition,
+        transport=transport,
+        evidence=evidence,
+        parameters=setup.parameters,
+        pixit=pixit_values,
+        timing=timing,
     )
     listeners: list[Listener] = [Journal(setup.out_dir), console or ConsoleListener(), *(extra_listeners or [])]
     metadata = {**setup.metadata, "profile": setup.profile.id, "started": datetime.now(UTC).isoformat()}
@@ -87,6 +108,7 @@ def execute(
         return engine.run()
     finally:
         transport.close()
+        timing.stop()
         evidence.close()
 
 

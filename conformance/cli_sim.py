@@ -8,7 +8,11 @@ Ctrl-C or ``--duration`` seconds.
 
 from __future__ import annotations
 
+import contextlib
+import json
+import os
 import sys
+import threading
 import time
 
 import click
@@ -38,6 +42,7 @@ def _run(
     framing: str,
     duration: float | None,
     list_faults: bool,
+    announce: bool = False,
 ) -> None:
     if list_faults:
         for fault in faults_for(device):
@@ -61,8 +66,14 @@ def _run(
         )
         sim = cls(config)
     except ConformanceError as exc:
+        if announce:
+            _announce({"error": exc.describe(), "exit_code": exc.exit_code})
         click.echo(f"error: {exc.describe()}", err=True)
         sys.exit(exc.exit_code)
+    priority = _raise_priority() if announce else None
+    stdin_closed = threading.Event()
+    if announce:
+        threading.Thread(target=_watch_stdin, args=(stdin_closed,), name="sim-stdin", daemon=True).start()
     ut = f", upper tester on {bind}:{sim.ut_port}" if sim.ut_port is not None else ", no upper tester"
     rate_text = ", ".join(f"{kind} {hz:g} Hz" for kind, hz in sim.rates.items())
     click.echo(
@@ -71,18 +82,71 @@ def _run(
         err=True,
     )
     deadline = None if duration is None else time.monotonic() + duration
+    _settle(edition)
     sim.start()
+    if announce:
+        _announce(
+            {
+                "ready": True,
+                "pid": os.getpid(),
+                "port": sim.port,
+                "ut_port": sim.ut_port,
+                "rates": sim.rates,
+                "faults": sorted(sim.faults),
+                "priority": priority,
+            }
+        )
     try:
-        while deadline is None or time.monotonic() < deadline:
+        while (deadline is None or time.monotonic() < deadline) and not stdin_closed.is_set():
             step = 0.2 if deadline is None else max(0.0, min(0.2, deadline - time.monotonic()))
             if sim.wait(step) and sim.crashed:
                 click.echo(f"reference {device} stopped (crash-on-malformed).", err=True)
+                if announce:
+                    _announce({"event": "crashed"})
                 break
     except KeyboardInterrupt:
         pass
     finally:
         sim.stop()
     click.echo(f"reference {device} sent {sum(sim.sent.values())} frames, received {sim.received}.", err=True)
+
+
+def _settle(edition: str) -> None:
+    """Compile the edition now and freeze the heap, so that no compile or full garbage collection (tens of ms over
+    the compiled ASN.1 graphs) delays a scheduled transmission."""
+    import gc
+
+    from .codec import codec_for
+
+    codec_for(edition)
+    gc.collect()
+    gc.freeze()
+
+
+def _announce(message: dict[str, object]) -> None:
+    """Write one JSON line to standard output (the ``--announce`` protocol of ``sim://`` targets)."""
+    with contextlib.suppress(OSError, ValueError):  # the toolkit that started us has gone: nobody to tell
+        sys.stdout.write(json.dumps(message) + "\n")
+        sys.stdout.flush()
+
+
+def _watch_stdin(closed: threading.Event) -> None:
+    """Set ``closed`` when standard input ends: the toolkit that started this device has stopped or died."""
+    with contextlib.suppress(OSError, ValueError):
+        while sys.stdin.buffer.read(4096):
+            pass
+    closed.set()
+
+
+def _raise_priority() -> int | None:
+    """Ask the OS to schedule this device process ahead of ordinary work (nice -5), as a lab runs its
+    instruments; allowed only to privileged users, silently skipped otherwise. Returns the niceness now in force."""
+    with contextlib.suppress(OSError, AttributeError):
+        os.setpriority(os.PRIO_PROCESS, 0, -5)
+    try:
+        return os.getpriority(os.PRIO_PROCESS, 0)
+    except (OSError, AttributeError):
+        return None
 
 
 def _device_command(device: str) -> click.Command:
@@ -128,6 +192,12 @@ def _device_command(device: str) -> click.Command:
         help="Stop after this many seconds (default: until Ctrl-C).",
     )
     @click.option("--list-faults", is_flag=True, help="List the fault switches and exit.")
+    @click.option(
+        "--announce",
+        is_flag=True,
+        help="Print the device's ports as one JSON line on standard output once it runs, and stop when standard "
+        "input closes (how sim:// targets start the device as a child process).",
+    )
     def command(
         send_to: str | None,
         listen: int,
@@ -140,8 +210,12 @@ def _device_command(device: str) -> click.Command:
         framing: str,
         duration: float | None,
         list_faults: bool,
+        announce: bool,
     ) -> None:
-        _run(device, send_to, listen, ut_port, no_ut, bind, faults, edition, rates, framing, duration, list_faults)
+        _run(
+            device, send_to, listen, ut_port, no_ut, bind, faults, edition, rates, framing, duration, list_faults,
+            announce,
+        )
 
     command.help = (
         f"Run the built-in reference {device.upper()} over UDP until Ctrl-C or --duration "

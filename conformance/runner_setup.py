@@ -42,6 +42,7 @@ from .devices.reference_pics import reference_pics_yaml, reference_role
 from .editions import load_edition
 from .engine.registry import registered_checks
 from .engine.runner import CheckCall, PlannedCase
+from .engine.timing import TimingBudget
 from .errors import ConfigurationError, UsageError
 
 RUN_FILE = "run.json"
@@ -264,3 +265,22 @@ def resume(out_dir: Path) -> tuple[RunSetup, Mapping[str, Any]]:
         metadata,
     )
     return setup, args
+
+
+def record_timing(out_dir: Path, budget: TimingBudget) -> None:
+    """Add the run's measured timing budget, its clock and the decision rule to ``run.json`` (key ``timing``)."""
+    from .engine.timing import DECISION_RULE
+
+    path = out_dir / RUN_FILE
+    data = json.loads(path.read_text(encoding="utf-8"))
+    timing = budget.as_dict()
+    data["timing"] = {
+        "clock": timing.pop("clock"),
+        "decision_rule": DECISION_RULE,
+        "coverage_factor": timing.pop("coverage_factor"),
+        "budget": timing,
+        "measured": datetime.now(UTC).isoformat(timespec="seconds"),
+    }
+    temporary = path.with_suffix(".json.tmp")
+    temporary.write_text(json.dumps(data, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+    temporary.replace(path)

@@ -29,6 +29,7 @@ from collections.abc import Callable
 from typing import Any
 
 from .transports.base import TransportError
+from .transports.kerneltime import enable_timestamps, receive
 
 PROTOCOL_VERSION = 1
 MAX_DATAGRAM = 65507
@@ -111,17 +112,23 @@ class UpperTester(ABC):
     def close(self) -> None:
         """Release what the upper tester holds."""
 
-    def _dispatch(self, data: bytes) -> None:
-        """Route one incoming message: replies to their waiting request, events to the event queue."""
+    def _dispatch(self, data: bytes, *, wall: float | None = None, monotonic: float | None = None) -> None:
+        """Route one incoming message: replies to their waiting request, events to the event queue.
+
+        ``wall``/``monotonic``: when the message arrived (the kernel's receive timestamp where the medium has one);
+        default: now."""
         try:
             message = decode_message(data)
         except UpperTesterProtocolError:
             return  # not ours; a device's malformed datagram must not break the run
-        message["rx_wall_time"] = time.time()
-        message["rx_monotonic"] = time.monotonic()
+        message["rx_wall_time"] = time.time() if wall is None else wall
+        message["rx_monotonic"] = time.monotonic() if monotonic is None else monotonic
         if message["type"] == "reply":
+            request_id = message.get("id")
+            if not isinstance(request_id, int) or isinstance(request_id, bool):
+                return  # a reply to nothing we asked (e.g. an id that is not a number) answers no request
             with self._lock:
-                waiter = self._pending.get(message.get("id"))  # type: ignore[arg-type]
+                waiter = self._pending.get(request_id)
             if waiter is not None:
                 waiter.put(message)
             return
@@ -204,14 +211,15 @@ class UdpUpperTester(UpperTester):
     def _reader(self) -> None:
         sock = self._sock
         assert sock is not None
+        enable_timestamps(sock)
         while not self._stop.is_set():
             try:
-                data, _ = sock.recvfrom(MAX_DATAGRAM)
+                datagram = receive(sock, MAX_DATAGRAM)
             except TimeoutError:
                 continue
             except OSError:
                 return
-            self._dispatch(data)
+            self._dispatch(datagram.data, wall=datagram.wall, monotonic=datagram.monotonic)
 
     def _transmit(self, data: bytes) -> None:
         if self._sock is None:

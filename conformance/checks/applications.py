@@ -10,15 +10,16 @@ Per case the check
    ``map_rate_hz``, SPAT / BSM / RSI at ``update_rate_hz``) for ``window_s`` seconds;
 3. collects the device's ``warning`` events (docs/upper-tester.md) until ``window_s`` + ``grace_s`` after the start.
 
-**do-warn**: a ``raised`` warning of the application must arrive. Its latency is measured on the toolkit's own
-clock, from the moment the *triggering frame* was handed to the transport (the first frame after which the
-warning is due: the first SPAT after the MAP, the first remote BSM, the first RSI) to the moment the warning event
-reached the toolkit (``rx_wall_time``). It therefore includes the upper-tester report path and is an upper bound of
-the device's reaction time; it must not exceed ``latency_ms``. The device-clock figure (event ``time`` minus the
-send time) is recorded beside it for information. **suppress-warn** and **no-warn**: no ``raised`` warning of the
-application during the whole case. ``messages``, ``position_accuracy_m`` and ``range_m`` come from the catalogue and
-are kept with the case's parameters but not judged here (scenario positions are exact; distances stay far inside
-``range_m``).
+**do-warn**: a ``raised`` warning of the application must arrive. Its latency is measured on the toolkit's own clock
+(``conformance.engine.timing``), from just before the *triggering frame* was handed to the transport (the first
+frame after which the warning is due: the first SPAT after the MAP, the first remote BSM, the first RSI) to the
+kernel's receive timestamp of the warning event (``rx_wall_time``). It therefore includes the upper-tester report
+path and is an upper bound of the device's reaction time; it must not exceed ``latency_ms``, judged with the
+measured uncertainty (inconclusive within it); a negative latency is a harness error, never the device's. The
+device-clock figure (event ``time`` minus the send time) is recorded beside it for information. **suppress-warn**
+and **no-warn**: no ``raised`` warning of the application during the whole case. ``messages``,
+``position_accuracy_m`` and ``range_m`` come from the catalogue and are kept with the case's parameters but not
+judged here (scenario positions are exact; distances stay far inside ``range_m``).
 
 Every distance, speed and time below is a **lab choice** of this toolkit, chosen far from any plausible decision
 boundary; the thresholds of the standards are NOT verified here. Each case runs on its own site of a
@@ -39,11 +40,11 @@ from typing import Any
 
 from ..codec import CodecError, codec_for
 from ..engine.context import RunContext
-from ..engine.model import EvidenceFrame, Observation
+from ..engine.model import EvidenceFrame, Observation, Verdict
 from ..engine.registry import Inconclusive, NotApplicable, NotTested, check
 from ..errors import ConfigurationError, ConformanceError
 from ..vectors import traffic
-from .common import failed, param, passed
+from .common import failed, param, passed, timing_observation
 
 #: Applications with a scenario, in the order the Tianjin Xiqing pilot headlines them (their site grid column).
 SCENARIO_APPLICATIONS = ("RLVW", "AVW", "TJW", "EBW", "FCW")
@@ -460,7 +461,7 @@ def _warning_record(found: Mapping[str, Any], sent_wall: float | None) -> dict[s
         if key in found
     }
     if sent_wall is not None:
-        record["latency_ms"] = round((float(found["rx_wall_time"]) - sent_wall) * 1000.0, 1)
+        record["latency_ms"] = round((float(found["rx_wall_time"]) - sent_wall) * 1000.0, 3)
     return record
 
 
@@ -553,26 +554,44 @@ def run_scenario(context: RunContext, tester: Any, scenario: Scenario, params: M
         "trigger_frame": trigger.seq if trigger is not None else None,
     }
     if latency < 0:
-        return failed(
-            f"{what}: the {scenario.application} warning was raised {-latency:.1f} ms before the triggering frame "
-            f"#{trigger.seq if trigger else '?'} was sent: it cannot be a reaction to the scenario",
-            evidence,
+        # The warning's receive time (kernel) precedes the instant just before the triggering frame was sent: the
+        # test system's times cannot be right (clock stepped, or the trigger was misattributed). Never the device's.
+        return Observation(
+            Verdict.ERROR,
+            f"{what}: harness timing error: the {scenario.application} warning was received at "
+            f"{float(raised[0]['rx_wall_time']):.6f}, {-latency:.3f} ms before the triggering frame "
+            f"#{trigger.seq if trigger else '?'} was sent (send call began {sent_wall:.6f}); a latency cannot be "
+            "negative, so no verdict on the device is possible",
             check="app.warning-scenario",
+            evidence=tuple(evidence),
             field_path="do-warn/latency",
             expected=expected,
             observed=observed,
             unit="ms",
         )
-    verdict = passed if latency <= latency_bound else failed
-    return verdict(
-        f"{what}: {scenario.application} warning about {first.get('target')!r} {latency:.1f} ms after the "
-        f"triggering frame #{trigger.seq if trigger else '?'} (bound {latency_bound:g} ms)",
-        evidence,
+    assert trigger is not None
+    send_call_ms = max(0.0, ((trigger.sent_after or trigger.wall_time) - trigger.wall_time) * 1000.0)
+    received_at = float(raised[0].get("rx_monotonic", trigger.monotonic + latency / 1000.0))
+    window_timing = context.window_timing(trigger.monotonic, received_at)
+    uncertainty = context.timing.difference_u_ms(window_timing, send_call_ms=send_call_ms)
+    return timing_observation(
+        f"{scenario.application} warning latency",
+        latency,
+        unit="ms",
+        uncertainty=uncertainty,
+        window=window_timing,
+        upper=latency_bound,
+        texts={
+            Verdict.PASS: f"{what}: {scenario.application} warning about {first.get('target')!r} {latency:.1f} ms "
+            f"after the triggering frame #{trigger.seq} (bound {latency_bound:g} ms)",
+            Verdict.FAIL: f"{what}: {scenario.application} warning about {first.get('target')!r} {latency:.1f} ms "
+            f"after the triggering frame #{trigger.seq}, later than the bound {latency_bound:g} ms",
+        },
+        evidence=tuple(evidence),
         check="app.warning-scenario",
         field_path="do-warn/latency",
         expected=expected,
         observed=observed,
-        unit="ms",
     )
 
 

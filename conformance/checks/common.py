@@ -9,6 +9,7 @@ from typing import Any
 from ..engine.context import ObservedFrame, RunContext
 from ..engine.model import Observation, Verdict
 from ..engine.registry import Inconclusive
+from ..engine.timing import WindowTiming, decide, describe_uncertain, measurement
 
 EARTH_RADIUS_M = 6_371_008.8
 MAX_LISTED = 5  # failing frames listed per observation; the count says how many there were
@@ -60,6 +61,41 @@ def distance_m(a: tuple[float, float], b: tuple[float, float]) -> float:
     lat1, lon1, lat2, lon2 = (math.radians(v / 1e7) for v in (*a, *b))
     h = math.sin((lat2 - lat1) / 2) ** 2 + math.cos(lat1) * math.cos(lat2) * math.sin((lon2 - lon1) / 2) ** 2
     return 2 * EARTH_RADIUS_M * math.asin(min(1.0, math.sqrt(h)))
+
+
+def timing_observation(
+    quantity: str,
+    value: float,
+    *,
+    unit: str,
+    uncertainty: float,
+    window: WindowTiming | None,
+    texts: Mapping[Verdict, str],
+    upper: float | None = None,
+    lower: float | None = None,
+    **details: Any,
+) -> Observation:
+    """Judge one timing value by the run's decision rule (``conformance.engine.timing``): pass / fail / inconc
+    with the value, the limit(s) and the expanded uncertainty; inconc in a window where the host could not keep up.
+
+    ``texts`` gives the message for PASS and FAIL; INCONC messages are written here."""
+    verdict = decide(value, upper=upper, lower=lower, uncertainty=uncertainty)
+    limit_text = (
+        f"{lower:g}..{upper:g} {unit}"
+        if upper is not None and lower is not None
+        else (f"<= {upper:g} {unit}" if upper is not None else f">= {lower:g} {unit}")
+    )
+    if window is not None and window.overloaded:
+        verdict = Verdict.INCONC
+        message = f"{quantity} {value:.3f} {unit} (limit {limit_text}) not judged: " + "; ".join(window.reasons)
+    elif verdict is Verdict.INCONC:
+        message = f"{quantity}: " + describe_uncertain(value, limit_text, uncertainty, unit)
+    else:
+        message = texts[verdict] + f" (U = {uncertainty:.3f} {unit}, k = 2)"
+    record = measurement(
+        quantity, value, unit=unit, uncertainty=uncertainty, decision=verdict, upper=upper, lower=lower, window=window
+    )
+    return Observation(verdict, message, unit=unit, measurement=record, **details)
 
 
 def listed(items: Sequence[str]) -> str:

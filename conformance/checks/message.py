@@ -13,12 +13,12 @@ from typing import Any
 
 from ..codec import CodecError, codec_for
 from ..engine.context import ObservedFrame, RunContext
-from ..engine.model import Observation
+from ..engine.model import Observation, Verdict
 from ..engine.registry import Inconclusive, NotApplicable, check
 from ..errors import ConformanceError
 from ..framing import FRAME_MESSAGES, Framing, check_aid
 from ..identify import MatchStatus, identify
-from .common import decoded, failed, frames_or_inconclusive, listed, param, passed
+from .common import decoded, failed, frames_or_inconclusive, listed, param, passed, timing_observation
 
 
 def _message(params: Mapping[str, Any]) -> str:
@@ -160,7 +160,8 @@ def _times(frames: Sequence[ObservedFrame], live: bool) -> list[float]:
 def transmission_rate(context: RunContext, params: Mapping[str, Any]) -> Sequence[Observation]:
     """The message is sent at the required rate: mean rate within tolerance of ``rate_hz`` (when given), no
     interval longer than ``max_interval_ms`` (when given, e.g. MAP <= 1 s, SPAT <= 500 ms), and no silence at the
-    end of the window (a device that stopped sending)."""
+    end of the window (a device that stopped sending). Each value is judged against its limit with the run's
+    measured uncertainty (``conformance.engine.timing``)."""
     message = _message(params)
     nominal = params.get("rate_hz")
     max_interval = params.get("max_interval_ms")
@@ -170,6 +171,9 @@ def transmission_rate(context: RunContext, params: Mapping[str, Any]) -> Sequenc
     if not bool(getattr(context.transport.capabilities, "timestamps", True)):
         raise NotApplicable(f"the recording ({context.transport.url}) carries no receive times")
     frames = context.frames_of(message)
+    window = context.observation_timing if live else None
+    # Recorded times (pcap) are taken as the recording gives them: no uncertainty of the capture's clock is known.
+    u_ms = context.timing.difference_u_ms(window) if window is not None else 0.0
     observations: list[Observation] = []
     expected_period_ms = 1000.0 / float(nominal) if nominal else float(max_interval or 0.0)
     if live and frames:
@@ -177,25 +181,35 @@ def transmission_rate(context: RunContext, params: Mapping[str, Any]) -> Sequenc
         allowed_ms = max(2 * expected_period_ms, float(max_interval or 0.0))
         if silence_ms > allowed_ms:
             observations.append(
-                failed(
-                    f"the device stopped sending {message}: none in the last {silence_ms / 1000:.1f} s of the window",
-                    [frames[-1].seq],
+                timing_observation(
+                    f"silence at the end of the window ({message})",
+                    silence_ms,
+                    unit="ms",
+                    uncertainty=u_ms,
+                    window=window,
+                    upper=allowed_ms,
+                    texts={
+                        Verdict.FAIL: f"the device stopped sending {message}: none in the last "
+                        f"{silence_ms / 1000:.1f} s of the window",
+                        Verdict.PASS: f"{message} silence {silence_ms:.1f} ms at the end of the window",
+                    },
+                    evidence=(frames[-1].seq,),
                     field_path="interval",
                     expected=f"<= {allowed_ms:g} ms without a {message}",
                     observed=round(silence_ms),
-                    unit="ms",
                 )
             )
     minimum = int(param(params, "min_frames", 3))
     if len(frames) < minimum:
-        if observations:
+        if any(obs.verdict is Verdict.FAIL for obs in observations):
             return observations
         frames = frames_or_inconclusive(context, message, minimum)
     times = _times(frames, live)
     intervals = [round((b - a) * 1000.0, 3) for a, b in pairwise(times)]
     if times[-1] <= times[0]:
         raise Inconclusive(f"{message} frames carry no usable timing (all received at the same instant)")
-    rate = (len(times) - 1) / (times[-1] - times[0])
+    span_s = times[-1] - times[0]
+    rate = (len(times) - 1) / span_s
     stats = {
         "rate_hz": round(rate, 3),
         "frames": len(frames),
@@ -204,52 +218,58 @@ def transmission_rate(context: RunContext, params: Mapping[str, Any]) -> Sequenc
         "max_interval_ms": max(intervals),
         "min_interval_ms": min(intervals),
     }
-    evidence = [f.seq for f in frames]
+    evidence = tuple(f.seq for f in frames)
     if nominal is not None:
         tolerance = float(param(params, "tolerance_pct", 10.0))
         low, high = float(nominal) * (1 - tolerance / 100), float(nominal) * (1 + tolerance / 100)
         expected = f"{float(nominal):g} Hz ± {tolerance:g} % ({low:.3g}..{high:.3g} Hz)"
-        verdict = passed if low <= rate <= high else failed
-        word = "within" if low <= rate <= high else "outside"
+        # The rate is (n - 1) / span: its uncertainty is that of the span, relative.
+        u_rate = rate * (u_ms / 1000.0) / span_s
         observations.append(
-            verdict(
-                f"{message} rate {rate:.3f} Hz {word} {expected}",
-                evidence[:10],
+            timing_observation(
+                f"{message} rate",
+                rate,
+                unit="Hz",
+                uncertainty=u_rate,
+                window=window,
+                lower=low,
+                upper=high,
+                texts={
+                    Verdict.PASS: f"{message} rate {rate:.3f} Hz within {expected}",
+                    Verdict.FAIL: f"{message} rate {rate:.3f} Hz outside {expected}",
+                },
+                evidence=evidence[:10],
                 field_path="rate",
                 expected=expected,
                 observed=stats,
-                unit="Hz",
             )
         )
     if max_interval is not None:
-        # The measured interval includes the network's jitter; the lab's tolerance_pct is the measurement allowance.
+        # tolerance_pct is the lab's allowance in the requirement; the measurement uncertainty is applied on top.
         limit = float(max_interval) * (1 + float(param(params, "tolerance_pct", 0.0)) / 100)
-        gaps = [(i, gap) for i, gap in enumerate(intervals) if gap > limit]
-        if gaps:
-            index, gap = max(gaps, key=lambda item: item[1])
-            observations.append(
-                failed(
-                    f"{len(gaps)} {message} interval(s) exceed {float(max_interval):g} ms (+ tolerance: "
-                    f"{limit:g} ms); longest {gap:.1f} ms",
-                    [frames[index].seq, frames[index + 1].seq],
-                    field_path="interval",
-                    expected=f"<= {float(max_interval):g} ms (measured <= {limit:g} ms)",
-                    observed=stats,
-                    unit="ms",
-                )
+        longest = max(intervals)
+        index = intervals.index(longest)
+        over = sum(1 for gap in intervals if gap - u_ms > limit)
+        observations.append(
+            timing_observation(
+                f"longest {message} interval",
+                longest,
+                unit="ms",
+                uncertainty=u_ms,
+                window=window,
+                upper=limit,
+                texts={
+                    Verdict.PASS: f"every {message} interval within {float(max_interval):g} ms (+ tolerance: "
+                    f"{limit:g} ms; longest {longest:.1f} ms, mean rate {rate:.3f} Hz)",
+                    Verdict.FAIL: f"{over} {message} interval(s) exceed {float(max_interval):g} ms (+ tolerance: "
+                    f"{limit:g} ms) by more than the measurement uncertainty; longest {longest:.1f} ms",
+                },
+                evidence=(frames[index].seq, frames[index + 1].seq),
+                field_path="interval",
+                expected=f"<= {float(max_interval):g} ms (measured <= {limit:g} ms)",
+                observed=stats,
             )
-        else:
-            observations.append(
-                passed(
-                    f"every {message} interval within {float(max_interval):g} ms (+ tolerance: {limit:g} ms; "
-                    f"longest {max(intervals):.1f} ms, mean rate {rate:.3f} Hz)",
-                    evidence[:3],
-                    field_path="interval",
-                    expected=f"<= {float(max_interval):g} ms (measured <= {limit:g} ms)",
-                    observed=stats,
-                    unit="ms",
-                )
-            )
+        )
     return observations
 
 

@@ -8,6 +8,7 @@ socket until the next frame is due, so hundreds of simulated devices can share o
 from __future__ import annotations
 
 import contextlib
+import math
 import selectors
 import socket
 import threading
@@ -27,6 +28,7 @@ from ..transports.payload import ALTERNATIVES, frame_kind
 from ..uppertester import MAX_DATAGRAM, Message, UdpUpperTesterEndpoint, event, reply
 
 SUPPORTED_EDITIONS = ("csae53-2019", "csae53-2020")
+MAX_RATE_HZ = 1000.0
 
 
 class DeviceError(UsageError):
@@ -64,8 +66,11 @@ def parse_rates(text: str, allowed: Mapping[str, float]) -> dict[str, float]:
             value = float(hz)
         except ValueError:
             raise DeviceError(f"Rate {item!r} is not KIND:HZ with a number of Hz.") from None
-        if value <= 0:
-            raise DeviceError(f"Rate {item!r} must be positive (remove the kind to keep its default).")
+        if not math.isfinite(value) or value <= 0 or value > MAX_RATE_HZ:
+            raise DeviceError(
+                f"Rate {item!r} must be positive, finite and at most {MAX_RATE_HZ:g} Hz "
+                "(remove the kind to keep its default)."
+            )
         rates[kind] = value
     return rates
 
@@ -177,14 +182,20 @@ class SimDevice(ABC):
         return time.monotonic() - self.started_monotonic >= (2.0 if after is None else after)
 
     def _run(self) -> None:
+        """The device's timetable: every kind of frame on its own absolute grid (start + n * period).
+
+        Frames are built ahead of their slot (for the wall time they will be sent at), and only when no send is
+        due before the build would finish, so that building one kind (strict encoding takes milliseconds, more on a
+        busy host) never delays another kind's transmission. Kinds sharing a grid point are sent first, built after.
+        """
         selector = selectors.DefaultSelector()
         selector.register(self.sock, selectors.EVENT_READ, "frame")
         if self.ut is not None:
             selector.register(self.ut.sock, selectors.EVENT_READ, "ut")
         periods = {kind: 1.0 / rate for kind, rate in self.rates.items()}
-        # Stagger the first frames a little, MAP first, so a receiver has the MAP before the first SPAT.
-        due = {kind: self.started_monotonic + 0.005 * n for n, kind in enumerate(self.rates)}
+        due = {kind: self.started_monotonic + offset for kind, offset in self._first_offsets(periods).items()}
         prepared: dict[str, bytes] = {}
+        build_time = dict.fromkeys(self.rates, 0.005)  # seconds a build takes (running estimate, pessimistic)
         try:
             while not self._stop.is_set():
                 now = time.monotonic()
@@ -197,24 +208,50 @@ class SimDevice(ABC):
                     if self.crashed:
                         return
                 now = time.monotonic()
-                for kind, when in due.items():
-                    if now >= when:
-                        frame = prepared.pop(kind, None)
-                        if not self.silent():
-                            if frame is None:
-                                self.transmit(kind)
-                            else:
-                                self.send_frame(frame, kind)
-                        # Keep the nominal grid; if far behind (paused process), restart the grid from now.
-                        due[kind] = when + periods[kind] if now - when < periods[kind] else now + periods[kind]
-                        if not self.silent():
-                            # Build the next frame now, for the wall time it will be sent at, so that building
-                            # (traffic model + strict encoding) never delays a transmission.
-                            prepared[kind] = self.prepare(kind, time.time() + (due[kind] - time.monotonic()))
+                sent_now: list[str] = []
+                for kind, when in sorted(due.items(), key=lambda item: item[1]):
+                    if now < when:
+                        continue
+                    frame = prepared.pop(kind, None)
+                    if not self.silent():
+                        if frame is None:
+                            self.transmit(kind)
+                        else:
+                            self.send_frame(frame, kind)
+                    # Keep the absolute grid; if far behind (a paused process), restart the grid from now.
+                    due[kind] = when + periods[kind] if now - when < periods[kind] else now + periods[kind]
+                    sent_now.append(kind)
+                    now = time.monotonic()
+                if self.silent():
+                    continue
+                for kind in (*sent_now, *[k for k in due if k not in prepared and k not in sent_now]):
+                    if kind in prepared:
+                        continue
+                    now = time.monotonic()
+                    if min(due.values()) - now < 3 * max(build_time.values()):
+                        break  # a send is due before a build could finish: build after it (or at its slot)
+                    began = time.monotonic()
+                    # Built now for the wall time it will be sent at (traffic model + strict encoding).
+                    prepared[kind] = self.prepare(kind, time.time() + (due[kind] - began))
+                    build_time[kind] = max(0.8 * build_time[kind], time.monotonic() - began)
         finally:
             selector.close()
             if self.crashed:
                 self._close_sockets()
+
+    @staticmethod
+    def _first_offsets(periods: Mapping[str, float]) -> dict[str, float]:
+        """Offsets of each kind's first frame: the slowest kinds first (MAP before SPAT, so a receiver has the MAP
+        first), a few ms apart; the fastest kind (e.g. RSM at 10 Hz) half a period later, away from the others."""
+        offsets: dict[str, float] = {}
+        fastest = min(periods.values(), default=1.0)
+        slow = [kind for kind, period in periods.items() if period > fastest]
+        for n, kind in enumerate(slow):
+            offsets[kind] = 0.005 * n
+        for kind, period in periods.items():
+            if kind not in offsets:
+                offsets[kind] = 0.005 * len(slow) + (period / 2 if slow else 0.0)
+        return offsets
 
     # -- transmitting -------------------------------------------------------------------------------------------
     def next_msg_cnt(self, kind: str, index: int) -> int:

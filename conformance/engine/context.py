@@ -14,12 +14,16 @@ import time
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import IO, Any
+from typing import IO, TYPE_CHECKING, Any
 
 from ..codec import CodecError, codec_for
 from ..errors import ConformanceError
 from ..framing import FRAME_MESSAGES, Framing, unwrap
 from .model import EvidenceFrame
+from .timing import TimingMonitor, WindowTiming
+
+if TYPE_CHECKING:
+    from ..transports.kerneltime import SendTime
 
 
 @dataclass
@@ -74,6 +78,8 @@ class EvidenceLog:
         channel: str = "",
         peer: str = "",
         note: str = "",
+        sent_after: float | None = None,
+        stamped_by: str = "",
     ) -> EvidenceFrame:
         """Write one frame and return its record (with the next sequence number)."""
         with self._lock:
@@ -88,6 +94,8 @@ class EvidenceLog:
                 channel=channel,
                 peer=peer,
                 note=note,
+                sent_after=sent_after,
+                stamped_by=stamped_by,
             )
             self._handle.write(json.dumps(entry.as_dict()) + "\n")
             self._handle.flush()
@@ -109,7 +117,10 @@ class RunContext:
     parameters: Mapping[str, Any]
     pixit: Mapping[str, Any] = field(default_factory=dict)
     stop: threading.Event = field(default_factory=threading.Event)
+    #: The run's timing budget, host probe and window conditions (an unmeasured monitor by default).
+    timing: TimingMonitor = field(default_factory=TimingMonitor)
     _observation: list[ObservedFrame] | None = None
+    _observation_timing: WindowTiming | None = None
     _observation_window: float = 0.0
     _observation_span: tuple[float, float] = (0.0, 0.0)
 
@@ -133,7 +144,9 @@ class RunContext:
             channel=received.channel,
             peer=received.peer,
             note=note,
+            stamped_by=getattr(received, "stamped_by", ""),
         )
+        self.timing.note_received(received)
         return entry, frame, error
 
     def decode_received(self, received: Any, *, note: str = "") -> ObservedFrame:
@@ -169,17 +182,25 @@ class RunContext:
         if framing is Framing.DSMP:
             alternative = _alternative_of(frame, self.edition)
             raw = wrap(frame, framing, aid=default_aid(alternative) if alternative else None)
-        wall = self.transport.send(raw, channel=channel)
+        return self._record_sent(raw, frame, self.transport.send(raw, channel=channel), note, channel)
+
+    def _record_sent(self, raw: bytes, frame: bytes | None, sent: SendTime, note: str, channel: str) -> EvidenceFrame:
+        """Record a sent frame with the wall times bracketing the send call (``wall_time`` = just before it)."""
+        monotonic = time.monotonic() - max(0.0, time.time() - sent.before)
         return self.evidence.record(
-            "tx", raw, frame, wall_time=wall, monotonic=time.monotonic(), channel=channel, note=note
+            "tx",
+            raw,
+            frame,
+            wall_time=sent.before,
+            monotonic=monotonic,
+            channel=channel,
+            note=note,
+            sent_after=sent.after,
         )
 
     def send_raw(self, raw: bytes, *, note: str = "", channel: str = "") -> EvidenceFrame:
         """Send bytes exactly as given (no network header added), e.g. a deliberately broken DSMP packet."""
-        wall = self.transport.send(raw, channel=channel)
-        return self.evidence.record(
-            "tx", raw, None, wall_time=wall, monotonic=time.monotonic(), channel=channel, note=note
-        )
+        return self._record_sent(raw, None, self.transport.send(raw, channel=channel), note, channel)
 
     def receive_for(self, seconds: float, *, note: str = "") -> Iterator[ObservedFrame]:
         """Yield decoded frames received during the next ``seconds`` (stops early on Ctrl-C or end of recording)."""
@@ -213,10 +234,25 @@ class RunContext:
         if self._observation is None:
             window = float(self.parameters.get("observation_window_s", 5.0))
             self._observation_window = window
+            self.timing.mark()
             start = time.monotonic()
             self._observation = list(self.receive_for(window, note="observation"))
             self._observation_span = (start, time.monotonic())
+            self.timing.mark()
         return self._observation
+
+    def window_timing(self, start: float, end: float) -> WindowTiming:
+        """The timing conditions (host load, kernel drops, clock steps) between monotonic ``start`` and ``end``."""
+        live = bool(getattr(self.transport.capabilities, "live", True))
+        return self.timing.window(start, end, live=live)
+
+    @property
+    def observation_timing(self) -> WindowTiming:
+        """The timing conditions of the shared observation window (measured once, after :meth:`observation`)."""
+        if self._observation_timing is None:
+            self.observation()
+            self._observation_timing = self.window_timing(*self._observation_span)
+        return self._observation_timing
 
     @property
     def observation_span(self) -> tuple[float, float]:

@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING
 
 from ..errors import ConformanceError
 from ..framing import Framing
+from .kerneltime import SendTime
 
 if TYPE_CHECKING:  # the upper tester imports TransportError from here; avoid the import cycle at run time
     from ..uppertester import UpperTester
@@ -51,6 +52,11 @@ class Received:
     peer: str
     channel: str = ""
     encoding: str = "uper"
+    #: "kernel" when ``wall_time`` is the kernel's receive timestamp (``conformance.transports.kerneltime``),
+    #: "application" when it was read after the receive call returned (MQTT: includes the broker's latency).
+    stamped_by: str = "application"
+    #: The kernel's cumulative count of datagrams dropped on the receiving socket (None: not known).
+    drops: int | None = None
 
 
 @dataclass(frozen=True)
@@ -88,8 +94,8 @@ class Transport(ABC):
     def close(self) -> None:
         """Release everything :meth:`open` acquired; safe to call twice or without :meth:`open`."""
 
-    def send(self, data: bytes, *, channel: str = "") -> float:
-        """Send one frame to the device; return the wall time it was sent. Raises TransportError."""
+    def send(self, data: bytes, *, channel: str = "") -> SendTime:
+        """Send one frame to the device; return the wall times bracketing the send call. Raises TransportError."""
         raise TransportError(
             f"The transport {self.url} cannot send frames to the device.",
             hint="Receive tests need a live transport (udp://, mqtt:// or sim://), not a recording.",

@@ -27,6 +27,7 @@ from typing import Any
 from ..framing import Framing
 from ..uppertester import MqttUpperTester, UpperTester
 from .base import Capabilities, Received, TargetUrlError, Transport, TransportError
+from .kerneltime import SendTime
 from .payload import MESSAGE_KINDS, frame_kind, frame_to_json
 
 
@@ -180,8 +181,11 @@ class MqttTransport(Transport):
         if info.rc != 0:
             raise TransportError(f"Cannot publish on MQTT topic {topic} (paho error code {info.rc}).")
 
-    def send(self, data: bytes, *, channel: str = "") -> float:
-        """Publish one frame on the DOWN topic of its message kind (from ``channel`` or the frame's first byte)."""
+    def send(self, data: bytes, *, channel: str = "") -> SendTime:
+        """Publish one frame on the DOWN topic of its message kind (from ``channel`` or the frame's first byte).
+
+        The times bracket the hand-over to the client library; the broker's latency is part of any latency measured
+        over MQTT (and receive times are read when the client delivers the message, not by the kernel)."""
         kind = (channel or frame_kind(bytes(data))).upper()
         if kind not in MESSAGE_KINDS:
             raise TransportError(
@@ -190,9 +194,9 @@ class MqttTransport(Transport):
                 hint="Pass channel='BSM' (or MAP, SPAT, RSI, RSM) to send().",
             )
         body = frame_to_json(bytes(data), edition=self.edition) if self.payload == "json" else bytes(data)
-        sent = time.time()
+        before = time.time()
         self._publish(self.topic(kind, "down"), body)
-        return sent
+        return SendTime(before, time.time())
 
     def receive(self, timeout: float) -> Received | None:
         """Return the next message on the device's UP topics, or None after ``timeout``."""

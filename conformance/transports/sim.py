@@ -1,24 +1,160 @@
-"""``sim://rsu`` and ``sim://obu`` — a built-in reference device started in a background thread.
+"""``sim://rsu`` and ``sim://obu`` — a built-in reference device, started as a child process of its own.
 
 Query parameters: ``fault=NAME[:ARG][,NAME...]`` (see ``v2xc sim rsu --list-faults``), ``edition=ID``
-(csae53-2019 or csae53-2020, default 2020), ``rates=KIND:HZ[,...]`` and ``framing=none|dsmp``. The device talks to
-this transport over real UDP sockets on 127.0.0.1 (ephemeral ports) and its upper tester is reached over
-loopback too, exactly as an external device would be through ``udp://``.
+(csae53-2019 or csae53-2020, default 2020), ``rates=KIND:HZ[,...]`` and ``framing=none|dsmp``.
+
+The device is ``v2xc sim rsu|obu --announce`` in a separate process: it schedules its frames on an absolute
+timetable, and nothing the judge does (decoding, checks, garbage collection, the interpreter lock) can delay a
+transmission — exactly as an external device reached through ``udp://``. It talks to this transport over real UDP
+sockets on 127.0.0.1 (ephemeral ports), its upper tester too. The child announces its ports as one JSON line on
+its standard output, and stops when its standard input closes, so it ends with this transport whatever happens:
+:meth:`SimTransport.close`, an exception, Ctrl-C, or the judge being killed (the pipe closes with the process).
 """
 
 from __future__ import annotations
 
-from ..devices import DEVICES, DeviceConfig, SimDevice
+import atexit
+import contextlib
+import json
+import subprocess
+import sys
+import threading
+from collections.abc import Mapping
+from typing import Any
+
+from ..devices import DEVICES, DeviceConfig
 from ..framing import Framing
 from ..uppertester import UpperTester
 from .base import Capabilities, Received, Transport, TransportError
+from .kerneltime import SendTime
 from .udp import UdpTransport
 
 LOOPBACK = "127.0.0.1"
+START_TIMEOUT_S = 60.0  # a cold start compiles the ASN.1 (seconds); a warm one takes well under a second
+CRASH_EVENT = "crashed"
+
+
+class DeviceProcess:
+    """The running reference device as seen from the toolkit: its process, ports, rates and state."""
+
+    def __init__(self, process: subprocess.Popen[str], announce: Mapping[str, Any]) -> None:
+        self.process = process
+        self.pid = int(announce.get("pid", process.pid))
+        self.port = int(announce["port"])
+        self.ut_port = None if announce.get("ut_port") is None else int(announce["ut_port"])
+        self.rates: dict[str, float] = {str(k): float(v) for k, v in dict(announce.get("rates", {})).items()}
+        self.faults: list[str] = [str(name) for name in announce.get("faults", [])]
+        self.priority = announce.get("priority")
+        self.crashed = False
+        self._ended = threading.Event()
+        self._reader = threading.Thread(target=self._read_events, name=f"sim-events-{self.pid}", daemon=True)
+        self._reader.start()
+
+    def _read_events(self) -> None:
+        stream = self.process.stdout
+        if stream is not None:
+            with contextlib.suppress(OSError, ValueError):
+                for line in stream:
+                    with contextlib.suppress(ValueError):
+                        if json.loads(line).get("event") == CRASH_EVENT:
+                            self.crashed = True
+        self.process.wait()
+        self._ended.set()
+
+    @property
+    def running(self) -> bool:
+        """True while the device process runs."""
+        return self.process.poll() is None
+
+    def wait(self, timeout: float | None = None) -> bool:
+        """Wait for the device process to end (crash, duration); True when it has ended."""
+        self._ended.wait(timeout)
+        return not self.running
+
+    def stop(self) -> None:
+        """Stop the device: close its standard input (it stops by itself), then terminate, then kill."""
+        process = self.process
+        with contextlib.suppress(OSError, ValueError):
+            if process.stdin is not None:
+                process.stdin.close()
+        for action in (None, process.terminate, process.kill):
+            if action is not None:
+                with contextlib.suppress(OSError):
+                    action()
+            try:
+                process.wait(timeout=3.0)
+                break
+            except subprocess.TimeoutExpired:
+                continue
+        self._reader.join(timeout=2.0)
+
+
+def device_command(kind: str, config: DeviceConfig, listen_port: int) -> list[str]:
+    """The command line that runs reference device ``kind`` with ``config``, sending to ``listen_port``."""
+    command = [
+        sys.executable,
+        "-m",
+        "conformance",
+        "sim",
+        kind,
+        "--announce",
+        "--send-to",
+        f"{LOOPBACK}:{listen_port}",
+        "--bind",
+        LOOPBACK,
+        "--edition",
+        config.edition,
+        "--framing",
+        config.framing.value,
+    ]
+    if config.rates:
+        command += ["--rates", ",".join(f"{name}:{hz!r}" for name, hz in config.rates.items())]
+    for name, argument in config.faults.items():
+        command += ["--fault", name if argument is None else f"{name}:{argument!r}"]
+    if config.ut_port is None:
+        command.append("--no-ut")
+    return command
+
+
+def _start_device(kind: str, config: DeviceConfig, listen_port: int) -> DeviceProcess:
+    """Start the child process and wait for its announcement (ports); TransportError when it does not start."""
+    try:
+        process = subprocess.Popen(
+            device_command(kind, config, listen_port),
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+            bufsize=1,
+        )
+    except OSError as exc:
+        raise TransportError(f"Cannot start the reference {kind}: {exc}.") from None
+    line: list[str] = []
+    reader = threading.Thread(
+        target=lambda: line.append(process.stdout.readline() if process.stdout else ""), daemon=True
+    )
+    reader.start()
+    reader.join(START_TIMEOUT_S)
+    announce: dict[str, Any] = {}
+    with contextlib.suppress(ValueError, IndexError):
+        loaded = json.loads(line[0])
+        announce = loaded if isinstance(loaded, dict) else {}
+    if not announce.get("ready"):
+        with contextlib.suppress(OSError):
+            process.kill()
+        _out, err = process.communicate(timeout=5.0)
+        detail = str(announce.get("error") or (err or "").strip().splitlines()[-1:] or "no announcement")
+        raise TransportError(
+            f"The reference {kind} did not start within {START_TIMEOUT_S:g} s: {detail}.",
+            hint="Run `v2xc sim " + kind + " --send-to 127.0.0.1:15000` to see it start on its own.",
+        )
+    if process.stderr is not None:  # its banner and final count are for a person running it standalone
+        threading.Thread(target=process.stderr.read, daemon=True).start()
+    return DeviceProcess(process, announce)
 
 
 class SimTransport(Transport):
-    """A reference device plus a :class:`UdpTransport` connected to it; :attr:`device` is the running device."""
+    """A reference device process plus a :class:`UdpTransport` connected to it; :attr:`device` is the process."""
 
     def __init__(self, url: str, *, device: str, config: DeviceConfig, ut_timeout: float = 2.0) -> None:
         super().__init__(url, config.framing)
@@ -29,39 +165,38 @@ class SimTransport(Transport):
         self.device_kind = device
         self.config = config
         self.ut_timeout = ut_timeout
-        self.capabilities = Capabilities(send=True, receive=True, live=True, upper_tester=True)
-        self.device: SimDevice | None = None
+        self.capabilities = Capabilities(send=True, receive=True, live=True, upper_tester=config.ut_port is not None)
+        self.device: DeviceProcess | None = None
         self._udp: UdpTransport | None = None
 
     def open(self) -> None:
-        """Bind the device's sockets, connect the UDP transport to them, then start the device."""
+        """Bind the listen socket, start the device process sending to it, then connect its upper tester."""
         if self.device is not None:
             return
-        device = DEVICES[self.device_kind](self.config)
-        udp = UdpTransport(
-            self.url,
-            host=LOOPBACK,
-            port=device.port,
-            listen=0,
-            framing=self.framing,
-            ut_port=device.ut_port,
-            bind=LOOPBACK,
-            ut_timeout=self.ut_timeout,
-        )
+        udp = UdpTransport(self.url, host=LOOPBACK, port=0, listen=0, framing=self.framing, bind=LOOPBACK)
+        udp.open()
         try:
-            udp.open()
-        except TransportError:
-            device.stop()
+            device = _start_device(self.device_kind, self.config, udp.listen_port)
+        except BaseException:
+            udp.close()
             raise
-        device.config.send_to = (LOOPBACK, udp.listen_port)
-        device.start()
-        self.device, self._udp = device, udp
+        atexit.register(device.stop)
+        self.device = device
+        udp.port = device.port
+        self._udp = udp
+        if device.ut_port is not None:
+            try:
+                udp.attach_upper_tester(device.ut_port, timeout=self.ut_timeout)
+            except BaseException:
+                self.close()
+                raise
 
     def close(self) -> None:
-        """Stop the device and close the transport."""
-        if self.device is not None:
-            self.device.stop()
-            self.device = None
+        """Stop the device process and close the transport (safe to call twice)."""
+        device, self.device = self.device, None
+        if device is not None:
+            device.stop()
+            atexit.unregister(device.stop)
         if self._udp is not None:
             self._udp.close()
             self._udp = None
@@ -71,7 +206,12 @@ class SimTransport(Transport):
             raise TransportError(f"The transport {self.url} is not open.", hint="Call open() or use `with`.")
         return self._udp
 
-    def send(self, data: bytes, *, channel: str = "") -> float:
+    @property
+    def kernel_timestamps(self) -> bool:
+        """True when received frames carry the kernel's receive timestamps."""
+        return self._udp is not None and self._udp.kernel_timestamps
+
+    def send(self, data: bytes, *, channel: str = "") -> SendTime:
         """Send one test frame to the reference device."""
         return self._transport().send(data, channel=channel)
 
@@ -84,4 +224,4 @@ class SimTransport(Transport):
         return self._udp.upper_tester() if self._udp is not None else None
 
 
-__all__ = ["Framing", "SimTransport"]
+__all__ = ["DeviceProcess", "Framing", "SimTransport", "device_command"]

@@ -14,6 +14,7 @@ import time
 from ..framing import Framing
 from ..uppertester import MAX_DATAGRAM, UdpUpperTester, UpperTester
 from .base import Capabilities, Received, Transport, TransportError
+from .kerneltime import SendTime, enable_timestamps, receive, send_bracketed
 
 
 class UdpTransport(Transport):
@@ -41,6 +42,8 @@ class UdpTransport(Transport):
         self.capabilities = Capabilities(send=True, receive=True, live=True, upper_tester=ut_port is not None)
         self._sock: socket.socket | None = None
         self._ut: UdpUpperTester | None = None
+        #: True once open() found that the kernel stamps received datagrams (SO_TIMESTAMPNS).
+        self.kernel_timestamps = False
 
     @property
     def listen_port(self) -> int:
@@ -60,6 +63,7 @@ class UdpTransport(Transport):
                 f"Cannot listen on UDP {self.bind}:{self.listen}: {exc.strerror or exc}.",
                 hint="Choose another listen= port, or stop the program already using it.",
             ) from None
+        self.kernel_timestamps = enable_timestamps(sock)
         self._sock = sock
         if self.ut_port is not None:
             self._ut = UdpUpperTester(self.host, self.ut_port, bind=self.bind, timeout=self.ut_timeout)
@@ -68,6 +72,22 @@ class UdpTransport(Transport):
             except TransportError:
                 self.close()
                 raise
+
+    def attach_upper_tester(self, ut_port: int, *, timeout: float | None = None) -> UpperTester:
+        """Open the device's upper tester at HOST:``ut_port`` once the transport is open (a device whose ports
+        are known only after it started, such as the reference devices' child processes)."""
+        self._socket()
+        if self._ut is not None:
+            self._ut.close()
+        self.ut_port = ut_port
+        self.capabilities = Capabilities(send=True, receive=True, live=True, upper_tester=True)
+        self._ut = UdpUpperTester(self.host, ut_port, bind=self.bind, timeout=timeout or self.ut_timeout)
+        try:
+            self._ut.open()
+        except TransportError:
+            self._ut = None
+            raise
+        return self._ut
 
     def close(self) -> None:
         """Close the upper tester and the socket."""
@@ -83,14 +103,13 @@ class UdpTransport(Transport):
             raise TransportError(f"The transport {self.url} is not open.", hint="Call open() or use `with`.")
         return self._sock
 
-    def send(self, data: bytes, *, channel: str = "") -> float:
-        """Send one datagram to HOST:PORT; return the wall time it was handed to the OS."""
+    def send(self, data: bytes, *, channel: str = "") -> SendTime:
+        """Send one datagram to HOST:PORT; return the wall times just before and after the send call."""
         sock = self._socket()
         try:
-            sock.sendto(bytes(data), (self.host, self.port))
+            return send_bracketed(sock, bytes(data), (self.host, self.port))
         except OSError as exc:
             raise TransportError(f"Cannot send to udp {self.host}:{self.port}: {exc.strerror or exc}.") from None
-        return time.time()
 
     def receive(self, timeout: float) -> Received | None:
         """Wait up to ``timeout`` seconds for one datagram from the device."""
@@ -99,7 +118,7 @@ class UdpTransport(Transport):
         while True:
             sock.settimeout(max(deadline - time.monotonic(), 0.000001))
             try:
-                data, peer = sock.recvfrom(MAX_DATAGRAM)
+                datagram = receive(sock, MAX_DATAGRAM)
                 break
             except TimeoutError:
                 return None
@@ -110,7 +129,14 @@ class UdpTransport(Transport):
                     return None
             except OSError as exc:
                 raise TransportError(f"UDP receive on port {self.listen_port} failed: {exc.strerror or exc}.") from None
-        return Received(raw=data, wall_time=time.time(), monotonic=time.monotonic(), peer=f"{peer[0]}:{peer[1]}")
+        return Received(
+            raw=datagram.data,
+            wall_time=datagram.wall,
+            monotonic=datagram.monotonic,
+            peer=f"{datagram.peer[0]}:{datagram.peer[1]}",
+            stamped_by=datagram.stamped_by,
+            drops=datagram.drops,
+        )
 
     def upper_tester(self) -> UpperTester | None:
         """The device's upper tester (None without ``ut=``)."""
