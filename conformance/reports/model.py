@@ -157,7 +157,7 @@ def findings_first(case: dict[str, Any]) -> list[dict[str, Any]]:
 
 def _observation_line(obs: dict[str, Any]) -> str:
     shown = measurement_text(obs.get("measurement"))
-    return f"{obs['message']} ({shown})" if shown else str(obs["message"])
+    return f"{obs['message']} [measured: {shown}]" if shown else str(obs["message"])
 
 
 def finding_text(case: dict[str, Any], *, everything: bool = False) -> str:
