@@ -239,3 +239,29 @@ def test_timing_values_from_run_json_are_escaped_in_html(tmp_path: Path) -> None
     folder = _failing_run(tmp_path, timing={**TIMING, "clock": "<script>alert(1)</script>"})
     html = render(build_report(folder), "html")
     assert "<script>alert(1)</script>" not in html and "&lt;script&gt;alert(1)&lt;/script&gt;" in html
+
+
+@pytest.mark.parametrize(
+    ("measurement", "shown"),
+    [
+        (
+            {
+                **MEASUREMENT,
+                "limit": [9.0, 11.0],
+                "limit_kind": "range",
+                "value": 8.2,
+                "quantity": "rate",
+                "unit": "Hz",
+            },
+            "rate 8.2 ± 0.9 Hz (limit [9, 11] Hz, fail, k = 2)",
+        ),
+        (
+            {**MEASUREMENT, "limit": 0.0, "limit_kind": "min", "value": 0.4, "decision": "inconclusive"},
+            "longest interval 0.4 ± 0.9 ms (limit ≥ 0 ms, inconclusive, k = 2)",
+        ),
+    ],
+)
+def test_measurement_text_reads_ranges_and_lower_limits(measurement: dict[str, Any], shown: str) -> None:
+    from conformance.reports.model import measurement_text
+
+    assert measurement_text(measurement) == shown
