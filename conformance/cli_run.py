@@ -21,6 +21,7 @@ from .engine.context import EvidenceLog, RunContext
 from .engine.events import Listener, RunFinished
 from .engine.journal import Journal, read_journal
 from .engine.model import Verdict
+from .engine.preflight import DEFAULT_CONNECT_S, check_reachable
 from .engine.runner import Engine
 from .engine.timing import TimingMonitor
 from .errors import UsageError
@@ -96,6 +97,13 @@ def execute(
     metadata = {**setup.metadata, "profile": setup.profile.id, "started": datetime.now(UTC).isoformat()}
     metadata.pop("plan", None)  # the plan is in run.json; the journal header stays small
     try:
+        connect = pixit_values.get("timeouts.connect_s")
+        metadata["reachability"] = check_reachable(
+            context,
+            setup.cases,
+            timeout_s=float(connect) if isinstance(connect, (int, float)) else DEFAULT_CONNECT_S,
+            done=set(done),
+        )
         engine = Engine(
             setup.cases,
             context,

@@ -44,6 +44,7 @@ from .engine.registry import registered_checks
 from .engine.runner import CheckCall, PlannedCase
 from .engine.timing import TimingBudget
 from .errors import ConfigurationError, UsageError
+from .targetcheck import check_addresses, check_upper_tester
 
 RUN_FILE = "run.json"
 
@@ -147,7 +148,7 @@ def prepare(
         )
     from .transports import open_transport
 
-    open_transport(target)  # a malformed target URL is reported before anything is written
+    transport = open_transport(target)  # a malformed target URL is reported before anything is written
     role = reference_role(target)
     if pics_path is None and (role is None or role not in profile.roles):
         raise UsageError(
@@ -157,6 +158,9 @@ def prepare(
     if pics_path is not None:
         pics = load_pics(pics_path, profile, catalogue)  # a broken statement is reported before anything is written
     pixit = load_pixit(pixit_path, profile, catalogue) if pixit_path is not None else None
+    check_addresses(target, transport, pixit)  # the URL, the PICS and the PIXIT must not contradict one another
+    if pics_path is not None:
+        check_upper_tester(target, transport, pics)
     confirmed = load_clause_map(clause_map, catalogue) if clause_map is not None else None  # checked before writing
     out_dir.mkdir(parents=True, exist_ok=True)
     if clause_map is not None:

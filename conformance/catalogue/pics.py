@@ -324,6 +324,8 @@ class Pixit:
     sensitive: frozenset[str]
     source: str
     defaults: frozenset[str] = field(default_factory=frozenset)
+    #: Where each value given in the file stands (file:line:column); defaults have none.
+    locations: Mapping[str, SourceLocation] = field(default_factory=dict)
 
     def redacted(self) -> dict[str, Value]:
         """Return the values with every sensitive one replaced by ``***redacted***`` (safe to print or store)."""
@@ -383,8 +385,10 @@ def load_pixit(path: Path, profile: Profile, catalogue: Catalogue) -> Pixit:
         )
     given = raw.get("values") or {}
     values: dict[str, Value] = {}
+    locations: dict[str, SourceLocation] = {}
     for name, value in given.items():
         where = document.at(("pixit", "values", name), key=True)
+        locations[name] = document.at(("pixit", "values", name))
         if name not in catalogue.pixit_items:
             raise CatalogueError(
                 f"Unknown PIXIT item {name!r}.{suggest(name, catalogue.pixit_items)}",
@@ -412,7 +416,16 @@ def load_pixit(path: Path, profile: Profile, catalogue: Catalogue) -> Pixit:
             hint=f"Profile {profile.id} needs them; `v2xc pixit template --profile {profile.id}` lists them.",
         )
     sensitive = frozenset(n for n in values if catalogue.pixit_items[n].sensitive)
-    return Pixit(profile.id, values, sensitive, document.path, frozenset(defaults))
+    return Pixit(profile.id, values, sensitive, document.path, frozenset(defaults), locations)
+
+
+#: Lab parameters every template offers besides the profile's own: what the report shows about the laboratory,
+#: customer, operator, authoriser and item tested, and what tunes the run (timeouts, timing, msgCnt); addresses and
+#: framing, which come from the target URL (a PIXIT copy must agree with it: ``conformance.targetcheck``).
+OPTIONAL_PIXIT_GROUPS = (
+    "lab", "customer", "operator", "report", "dut", "timeouts", "timing", "msgcnt",
+    "target", "listen", "framing", "upper_tester",
+)  # fmt: skip
 
 
 def pixit_template(profile: Profile, catalogue: Catalogue) -> str:
@@ -436,6 +449,19 @@ def pixit_template(profile: Profile, catalogue: Catalogue) -> str:
         lines.append(f"    # {item.description.en} / {item.description.zh}{suffix}")
         default = "" if item.default is None or item.sensitive else f" {_yaml_scalar(item.default)}"
         lines.append(f"    {name}:{default}")
+    optional = [
+        name
+        for name in catalogue.pixit_items
+        if name not in profile.pixit and name.split(".", 1)[0] in OPTIONAL_PIXIT_GROUPS
+    ]
+    if optional:
+        lines.append("    # --- optional: shown in the report (ISO/IEC 17025 §7.8.2.1) or used by the run; empty: none")
+    for name in optional:
+        item = catalogue.pixit_items[name]
+        known = item.unit and item.default is not None
+        unit = f" (unit {item.unit}; default {_yaml_scalar(item.default)})" if known else ""
+        lines.append(f"    # {item.description.en} / {item.description.zh}{unit}")
+        lines.append(f"    {name}:")
     return "\n".join(lines) + "\n"
 
 

@@ -36,7 +36,8 @@ class EvidenceFrame:
     """One frame exchanged with the device under test, exactly as on the wire, with timestamps.
 
     ``direction`` is ``"rx"`` (from the device) or ``"tx"`` (to the device); ``wall_time`` is UTC seconds since
-    the epoch, ``monotonic`` the run's monotonic clock (for intervals); ``frame_hex`` is the MessageFrame after
+    the epoch (rx: the kernel's receive timestamp where available; tx: just before the send call), ``monotonic``
+    the same instant on the run's monotonic clock; ``frame_hex`` is the MessageFrame after
     any network header was removed (``None`` when it could not be unwrapped).
     """
 
@@ -49,6 +50,10 @@ class EvidenceFrame:
     channel: str = ""
     peer: str = ""
     note: str = ""
+    #: tx: wall time just after the send call returned (``wall_time`` is the time just before it).
+    sent_after: float | None = None
+    #: rx: "kernel" (the kernel's receive timestamp) or "application" (read after the receive call returned).
+    stamped_by: str = ""
 
     def as_dict(self) -> dict[str, Any]:
         """Return a JSON-ready mapping."""
