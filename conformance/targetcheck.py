@@ -2,10 +2,10 @@
 the lab parameters contradicting one another.
 
 **One source of truth for addresses: the target URL.** The PIXIT items ``target.host``, ``target.port``,
-``listen.port``, ``upper_tester.host``, ``upper_tester.port`` and ``framing`` may be given (labs keep them with the campaign's
-other parameters, and the report prints them) but must then say what the URL says; a PIXIT address the URL does
-not carry, or one that differs from it, is a usage error (exit 2) naming the PIXIT line and the URL, so that a
-report never prints an address that was not used. ``sim://`` targets choose their own loopback ports: PIXIT
+``listen.port``, ``upper_tester.host``, ``upper_tester.port`` and ``framing`` may be given (labs keep them with the
+campaign's other parameters, and the report prints them) but must then say what the URL says; a PIXIT address the
+URL does not carry, or one that differs from it, is a usage error (exit 2) naming the PIXIT line and the URL, so
+that a report never prints an address that was not used. ``sim://`` targets choose their own loopback ports: PIXIT
 addresses with them are an error too.
 
 **The upper tester.** A capability statement that declares an upper tester (``IUT.UPPER-TESTER``) with a target

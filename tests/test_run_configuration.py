@@ -110,7 +110,8 @@ def test_pixit_address_that_disagrees_with_the_url_is_a_usage_error(
 
 def test_pixit_addresses_with_a_sim_target_are_refused(tmp_path: Path) -> None:
     pixit = _pixit(tmp_path, **{"target.port": 30000})
-    done = v2xc("run", "--profile", PROFILE, "--target", "sim://rsu", "--pixit", str(pixit), "--out", str(tmp_path / "r"))
+    out = tmp_path / "r"
+    done = v2xc("run", "--profile", PROFILE, "--target", "sim://rsu", "--pixit", str(pixit), "--out", str(out))
     assert done.returncode == 2, done.stderr
     assert "chooses its own loopback ports" in done.stderr
 
