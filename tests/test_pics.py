@@ -50,12 +50,12 @@ def test_plan_rsu_without_rsi_names_the_pics_item() -> None:
     pics = load_pics(PICS / "rsu-no-rsi.yaml", profile, catalogue)
     plan = make_plan(catalogue, profile, pics)
     rsi = [e for e in plan.entries if "/RSI/" in e.requirement.id]
-    assert len(rsi) == 8
+    assert len(rsi) == 9
     for entry in rsi:
         assert entry.status is Status.NOT_APPLICABLE
         assert entry.pics_items == ("RSU.TX.RSI",)
         assert f"RSU.TX.RSI = no ({PICS / 'rsu-no-rsi.yaml'}:9:17)" in entry.reason
-    assert plan.counts() == {"selected": 18, "not-tested": 6, "not-applicable": 13, "deselected": 0}
+    assert plan.counts() == {"selected": 21, "not-tested": 6, "not-applicable": 16, "deselected": 0}
     # every requirement appears exactly once
     assert sorted(e.requirement.id for e in plan.entries) == sorted(profile.requirements)
 
@@ -66,7 +66,7 @@ def test_plan_cli_table_and_json() -> None:
     assert result.exit_code == 0, result.stderr
     line = next(x for x in result.stdout.splitlines() if "CSAE53-2020/RSI/TX/DECODE" in x)
     assert "not-applicable" in line and "RSU.TX.RSI = no" in line
-    assert "18 selected, 6 not-tested, 13 not-applicable, 0 deselected (of 37)" in result.stdout
+    assert "21 selected, 6 not-tested, 16 not-applicable, 0 deselected (of 43)" in result.stdout
     document = json.loads(
         run("plan", "-p", "csae53-2020-rsu", "--pics", pics, "--format", "json", "--checks", "declared").stdout
     )
@@ -123,6 +123,7 @@ def test_keyword_filter() -> None:
     assert selected == {
         "CSAE53-2020/SPAT/TX/DECODE",
         "CSAE53-2020/SPAT/TX/RATE",
+        "CSAE53-2020/SPAT/TX/MSGCNT",
         "CSAE53-2020/SPAT/TX/PHASE-IDS-IN-MAP",
         "CSAE53-2020/SPAT/TX/TIMING",
     }
@@ -239,7 +240,7 @@ def test_template_lists_every_item_and_must_be_answered(tmp_path: Path) -> None:
     assert refused.exit_code == 2 and "unanswered" in refused.stderr
     answers = {line.strip()[:-1] for line in text.splitlines() if line.strip().endswith(":") and "." in line}
     filled = text
-    for item in answers - {"SEC.ALGORITHM"}:
+    for item in answers - {"SEC.ALGORITHM", "RSU.MSGCNT.MAP-READING", "RSU.MSGCNT.SPAT-READING"}:  # not yes/no
         filled = filled.replace(f"    {item}:\n", f"    {item}: yes\n")
     target.write_text(filled, encoding="utf-8")
     refused = run("pics", "check", "-p", "csae53-2020-rsu", str(target))

@@ -83,12 +83,12 @@ def test_requirement_counts_per_profile() -> None:
     assert counts == {
         "cloud-control-platform": 8,
         "csae157-2020-obu": 61,
-        "csae157-2020-rsu": 54,
+        "csae157-2020-rsu": 60,
         "csae53-2019-obu": 44,
-        "csae53-2019-rsu": 37,
+        "csae53-2019-rsu": 43,
         "csae53-2020-obu": 44,
-        "csae53-2020-rsu": 37,
-        "tianjin-xiqing-pilot": 76,
+        "csae53-2020-rsu": 43,
+        "tianjin-xiqing-pilot": 82,
     }
 
 
@@ -102,7 +102,7 @@ def test_profiles_validate_each(name: str) -> None:
 def test_profiles_validate_all() -> None:
     result = run("profiles", "validate")
     assert result.exit_code == 0, result.stderr
-    assert "catalogue ok: 150 requirements" in result.stdout
+    assert "catalogue ok: 162 requirements" in result.stdout
     assert result.stdout.count("profile ok:") == 10  # eight + two abstract building blocks
 
 
@@ -155,7 +155,7 @@ def test_profile_file_extending_a_bundled_profile() -> None:
     catalogue = bundled_catalogue()
     child = load_profile(str(BROKEN / "good-child.yaml"), catalogue)
     assert not any(r.endswith("/TX/PRIORITY") for r in child.requirements)
-    assert len(child.requirements) == 37 - 4
+    assert len(child.requirements) == 43 - 4
     requirement = catalogue.requirements["CSAE53-2020/RSM/TX/RATE"]
     assert child.checks_for(requirement)[0].parameter("tolerance_pct").value == 20
     assert child.parameters["observation_window_s"].value == 2

@@ -142,7 +142,7 @@ def test_rate_check_keeps_the_interval_series_for_plots() -> None:
 def test_coverage_by_clause_and_by_framework_node() -> None:
     report = report_of("faulty")
     counts = report["summary"]["coverage"]
-    assert counts["tested"] == 7 and counts["tested"] + counts["not-tested"] + counts["not-applicable"] == 37
+    assert counts["tested"] == 9 and counts["tested"] + counts["not-tested"] + counts["not-applicable"] == 43
     clause_rows = report["coverage"]["by_clause"]
     rate_clause = next(r for r in clause_rows if r["clause"] == "§8 (SPAT)")
     assert SPAT_RATE in rate_clause["requirements"] and rate_clause["fail"] >= 1
@@ -161,11 +161,11 @@ def test_coverage_by_clause_and_by_framework_node() -> None:
 def test_junit_has_one_testcase_per_requirement_with_failures_naming_the_clause() -> None:
     root = ET.fromstring((runs()["faulty"] / "report.junit.xml").read_bytes())
     suite = root.find("testsuite")
-    assert suite is not None and suite.get("failures") == "2" and suite.get("tests") == "37"
+    assert suite is not None and suite.get("failures") == "2" and suite.get("tests") == "43"
     props = {p.get("name"): p.get("value") for p in suite.iter("property")}
     assert props["report_id"] == report_of("faulty")["report_id"] and props["device"] == "ExampleVendor RSU-9000"
     cases = {tc.get("classname", "") + "/" + tc.get("name", ""): tc for tc in suite.iter("testcase")}
-    assert len(cases) == 37
+    assert len(cases) == 43
     phases = next(tc for key, tc in cases.items() if "PHASE-IDS-IN-MAP" in key)
     failure = phases.find("failure")
     assert failure is not None and "YD/T 3709-2020" in failure.get("message", "")
