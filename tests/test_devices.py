@@ -3,9 +3,13 @@
 from __future__ import annotations
 
 import itertools
+import os
 import socket
+import subprocess
+import sys
 import time
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import click
@@ -323,3 +327,38 @@ def test_cli_errors(cli: click.Group) -> None:
     result = CliRunner().invoke(cli, ["sim", "rsu", "--send-to", "127.0.0.1:9", "--fault", "secmark-jump"])
     assert result.exit_code == 2 and "obu only" in result.output
     assert CliRunner().invoke(cli, ["sim", "rsu", "--send-to", "nowhere"]).exit_code == 2
+
+
+# ------------------------------------------------------------------------------------------------ own process
+def _alive(pid: int) -> bool:
+    """True while process ``pid`` runs (a zombie awaiting its reaper counts as ended)."""
+    try:
+        status = Path(f"/proc/{pid}/status").read_text()
+    except OSError:
+        return False
+    return "\nState:\tZ" not in status
+
+
+@pytest.mark.skipif(sys.platform != "linux", reason="reads /proc to see the child process")
+def test_sim_device_runs_in_its_own_process_and_ends_with_the_toolkit() -> None:
+    with open_transport("sim://rsu") as transport:
+        device = transport.device
+        assert device is not None and device.pid != os.getpid() and _alive(device.pid)
+        assert transport.receive(3.0) is not None  # it sends from its own process
+        pid = device.pid
+    assert not _alive(pid)  # close() stopped it
+    # The toolkit killed outright (no close, no atexit): the device sees its standard input close and stops.
+    script = (
+        "import time; from conformance.transports import open_transport; t = open_transport('sim://obu'); t.open(); "
+        "print(t.device.pid, flush=True); time.sleep(60)"
+    )
+    parent = subprocess.Popen([sys.executable, "-c", script], stdout=subprocess.PIPE, text=True)
+    assert parent.stdout is not None
+    child = int(parent.stdout.readline())
+    assert _alive(child)
+    parent.kill()
+    parent.wait()
+    deadline = time.monotonic() + 10
+    while _alive(child) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert not _alive(child)

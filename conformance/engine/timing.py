@@ -308,6 +308,8 @@ def measurement(
 ) -> dict[str, Any]:
     """The record of a judged timing value (``Observation.measurement``)."""
     kind = "range" if upper is not None and lower is not None else ("max" if upper is not None else "min")
+    upper = None if upper is None else round(upper, 6)
+    lower = None if lower is None else round(lower, 6)
     limit: Any = [lower, upper] if kind == "range" else (upper if upper is not None else lower)
     return {
         "quantity": quantity,
