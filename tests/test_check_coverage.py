@@ -356,3 +356,17 @@ def test_the_session_records_what_each_check_showed(tmp_path: Path, check_outcom
     broken["rtes"][0]["priority"] = b"\x01"
     judge(tmp_path, [frame("rsi", broken)], case("rsi.priority-bits"))
     assert check_outcomes["rsi.priority-bits"] == {"pass", "fail"}
+
+
+def test_msgcnt_counts_an_undecodable_frame_between_as_lost_not_as_a_skip(tmp_path: Path) -> None:
+    from conformance.codec import codec_for
+
+    good = _counted("rsm", [10, 12])
+    broken = value("rsm")
+    broken["msgCnt"] = 11
+    broken["participants"][0]["heading"] = 30_000  # Heading is 0..28800: judged by RSM/TX/DECODE
+    spec = codec_for(EDITION).edition.spec
+    unreadable = bytes(spec.encode("MessageFrame", ("rsmFrame", broken), check_constraints=False))
+    frames = [good[0], unreadable, good[1]]
+    assert_pass(judge(tmp_path, frames, case("message.msgcnt-sequence", message="RSM")))
+    assert judge(tmp_path, frames, case("message.decode-strict", message="RSM")).verdict is Verdict.FAIL

@@ -337,7 +337,10 @@ def msgcnt_sequence(context: RunContext, params: Mapping[str, Any]) -> Sequence[
 
         raise ConfigurationError(f"msgcnt-sequence: reading {reading!r} is not one of {', '.join(MSGCNT_READINGS)}.")
     message = _message(params)
-    frames = decoded(frames_or_inconclusive(context, message, 2))
+    observed = frames_or_inconclusive(context, message, 2)
+    frames = decoded(observed)
+    # A frame that does not decode is judged by the DECODE requirement; here its msgCnt is unknown: counted as lost.
+    unread = [frame.seq for frame in observed if not frame.ok]
     live = bool(getattr(context.transport.capabilities, "live", True))
     by_sender: dict[str, list[ObservedFrame]] = {}
     for frame in frames:
@@ -350,7 +353,8 @@ def msgcnt_sequence(context: RunContext, params: Mapping[str, Any]) -> Sequence[
             step = (int(current.value["msgCnt"]) - int(previous.value["msgCnt"])) % 128
             changed = reading == "revision" and msgcnt_content(current.value) != msgcnt_content(previous.value)
             changes += changed
-            problem = msgcnt_step_problem(step, changed, reading, max_gap)
+            lost = max_gap + sum(1 for seq in unread if previous.seq < seq < current.seq)
+            problem = msgcnt_step_problem(step, changed, reading, lost)
             if problem is not None:
                 problems.append((previous, current, problem, changed))
     if pairs == 0:
