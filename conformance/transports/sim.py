@@ -110,7 +110,8 @@ def device_command(kind: str, config: DeviceConfig, listen_port: int) -> list[st
     if config.rates:
         command += ["--rates", ",".join(f"{name}:{hz!r}" for name, hz in config.rates.items())]
     for name, argument in config.faults.items():
-        command += ["--fault", name if argument is None else f"{name}:{argument!r}"]
+        text = repr(argument) if isinstance(argument, float) else str(argument)  # repr: every digit of a float
+        command += ["--fault", name if argument is None else f"{name}:{text}"]
     if config.ut_port is None:
         command.append("--no-ut")
     return command
