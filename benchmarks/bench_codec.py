@@ -2,9 +2,10 @@
 
 Usage:  make bench            (or  .venv/bin/python benchmarks/bench_codec.py [--seconds 2] [--json out.json])
 
-Rows: a full BSM (the bundled sample, csae53-2020), and the real SPAT and MAP captures (csae53-2019) when
-../shared/interop is present. Columns: messages per second for plain asn1tools decode (no constraint check),
-strict decode, strict encode, and the ratio strict/plain decode time (goal: <= 1.5).
+Rows: a full BSM (the bundled sample, csae53-2020), and the real SPAT and MAP captures (csae53-2019) when the
+field captures (interop/field-captures.json of the development workspace) are present. Columns: messages per
+second for plain asn1tools decode (no constraint check), strict decode, strict encode, and the ratio
+strict/plain decode time (goal: <= 1.5).
 """
 
 from __future__ import annotations

@@ -1,4 +1,6 @@
-"""The reference RSU: a consistent MAP, SPAT, RSI and RSM set at configured rates (STANDARDS-FACTS §9).
+"""The reference RSU: a consistent MAP, SPAT, RSI and RSM set at the transmission periods of the CCSA RSU
+specification §4.4 (MAP <= 1 s, SPAT <= 500 ms, RSM 100 ms, RSI 1 s for static information; document number not
+verified).
 
 Content comes from :mod:`conformance.vectors.traffic` (one signalised intersection in Tianjin Xiqing): the MAP's
 movements carry the phase ids of a fixed-time :class:`~conformance.vectors.traffic.SignalPlan`; each SPAT
