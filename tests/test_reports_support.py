@@ -36,9 +36,6 @@ PIXIT = f"""pixit:
     dut.firmware: "2.1.0"
     dut.serial: "SN-0042"
     dut.device_id: "0a0b0c0d"
-    target.host: "127.0.0.1"
-    target.port: 47001
-    listen.port: 47002
     framing: "none"
     mqtt.password: "{SECRET}"
     security.private_key: "{SECRET}-key"
