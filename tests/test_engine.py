@@ -537,3 +537,30 @@ def test_v2xc_run_exits_1_for_an_rsu_that_breaks_msgcnt_on_spat_only(tmp_path: P
     assert done.returncode == 1, done.stdout + done.stderr
     failed = {k for k, r in read_journal(out).cases.items() if r.verdict is Verdict.FAIL}
     assert failed == {"CSAE53-2020/SPAT/TX/MSGCNT"}
+
+
+def test_the_lab_pixit_msgcnt_max_gap_reaches_the_msgcnt_requirements(tmp_path: Path) -> None:
+    import subprocess
+    import sys
+
+    from conformance.engine.journal import read_journal
+
+    pixit = tmp_path / "pixit.yaml"
+    pixit.write_text(
+        "pixit:\n  profile: csae53-2020-rsu\n  values:\n    lab.name: Lab\n    dut.vendor: V\n    dut.model: M\n"
+        '    dut.firmware: "1"\n    dut.serial: S\n    dut.device_id: "0a0b0c0d"\n    msgcnt.max_gap: 1\n',
+        encoding="utf-8",
+    )
+    out = tmp_path / "run"
+    target = "sim://rsu?fault=skip-msgcnt:SPAT&rates=SPAT:4"  # one value skipped = one message "lost": tolerated
+    arguments = ["--profile", "csae53-2020-rsu", "--target", target, "--pixit", str(pixit), "--out", str(out)]
+    done = subprocess.run(
+        [sys.executable, "-m", "conformance", "run", *arguments, "--observation-window", "3", "-k", "msgcnt"],
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=120,
+    )
+    assert done.returncode == 0, done.stdout + done.stderr
+    spat = read_journal(out).cases["CSAE53-2020/SPAT/TX/MSGCNT"]
+    assert spat.verdict is Verdict.PASS and "PIXIT msgcnt.max_gap 1" in spat.observations[0].message
