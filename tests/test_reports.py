@@ -116,9 +116,9 @@ def test_campaign_table_and_conformity_statement() -> None:
     assert not_applicable["coverage"] == "not-applicable" and "IUT.DSMP" in not_applicable["reason"]
     clean = report_of("clean")
     # nothing failed, but requirements were deselected by -k or have no check: no conformity statement
-    assert clean["conformity"]["status"] == "no-statement" and clean["conformity"]["passed"] == 7
+    assert clean["conformity"]["status"] == "no-statement" and clean["conformity"]["passed"] == 9
     assert clean["gate"]["exit_code"] == 0
-    assert faulty["summary"]["verdicts"]["fail"] == 2 and faulty["summary"]["verdicts"]["pass"] == 5
+    assert faulty["summary"]["verdicts"]["fail"] == 2 and faulty["summary"]["verdicts"]["pass"] == 7
 
 
 def test_failing_case_carries_the_decoded_message_and_field_level_differences() -> None:
@@ -171,7 +171,7 @@ def test_junit_has_one_testcase_per_requirement_with_failures_naming_the_clause(
     assert failure is not None and "YD/T 3709-2020" in failure.get("message", "")
     assert "intersections.phases.id[0]: expected 1, observed 101" in (failure.text or "")
     skipped = [tc for tc in suite.iter("testcase") if tc.find("skipped") is not None]
-    assert len(skipped) == 30
+    assert len(skipped) == 34
     assert all(tc.find("failure") is None for tc in cases.values() if "TIMING" in tc.get("name", ""))
 
 
@@ -179,7 +179,7 @@ def test_markdown_summary_for_a_pull_request() -> None:
     text = (runs()["faulty"] / "report.md").read_text(encoding="utf-8")
     assert "DOES NOT CONFORM" in text and "被测设备不符合" in text
     assert f"`{PHASES}`" in text and "| `intersections.phases.id[0]` | `1` | `101` |" in text
-    assert "| 5 | 2 | 0 | 0 |" in text and "exit code **1**" in text
+    assert "| 7 | 2 | 0 | 0 |" in text and "exit code **1**" in text
 
 
 def test_render_works_from_the_json_alone(tmp_path: Path) -> None:

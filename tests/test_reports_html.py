@@ -110,7 +110,7 @@ def test_browser_shows_summary_failing_requirement_clause_and_field_diff() -> No
     assert lang == "en"
     assert "DOES NOT CONFORM" in text and "2 applicable requirement(s) failed" in text
     summary = re.search(r"(\d+) pass (\d+) fail (\d+) inconclusive (\d+) error", text)
-    assert summary and summary.groups() == ("5", "2", "0", "0")
+    assert summary and summary.groups() == ("7", "2", "0", "0")
     detail = text[text.index("Details of failed") :]
     assert PHASES in detail and SPAT_RATE in detail
     phases = detail[detail.index(PHASES) : detail.index(PHASES) + 6000]
