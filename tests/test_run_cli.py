@@ -126,14 +126,16 @@ def test_sigkill_then_resume_completes_without_redoing_cases(tmp_path: Path) -> 
     os.killpg(process.pid, signal.SIGKILL)
     process.wait(timeout=10)
     before = read_journal(out)
-    assert not before.ended and 14 <= len(before.cases) < 37
+    planned = len(json.loads((out / "run.json").read_text())["plan"])  # every requirement of the profile
+    assert planned == 43
+    assert not before.ended and 14 <= len(before.cases) < planned
     done = v2xc("run", "--resume", str(out))
     assert done.returncode == 0, done.stdout + done.stderr
     after = read_journal(out)
-    assert after.ended and len(after.cases) == 37
+    assert after.ended and len(after.cases) == planned
     records = [json.loads(line) for line in journal.read_text().splitlines() if line.strip()]
     case_ids = [r["case_id"] for r in records if r["type"] == "case"]
-    assert len(case_ids) == len(set(case_ids)) == 37  # nothing was redone
+    assert len(case_ids) == len(set(case_ids)) == planned  # nothing was redone
     for case_id, result in before.cases.items():
         assert after.cases[case_id].verdict == result.verdict
 
