@@ -4,7 +4,7 @@ VENV   ?= .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: demo test lint unit bench setup clean services
+.PHONY: demo test test-fast lint unit bench setup clean services
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -38,6 +38,10 @@ services:
 ## (tools are installed by `services`; only the field captures of the development workspace stay optional)
 unit: $(STAMP) services
 	V2XC_CHECK_COVERAGE=1 V2XC_STRICT_SKIPS=1 $(BIN)/python -m pytest -q --durations=15
+
+## test-fast: lint and the tests without real-time observation windows (marker `live`); not a substitute for `make test`
+test-fast: lint $(STAMP)
+	$(BIN)/python -m pytest -q -m "not live"
 
 ## bench: codec throughput benchmark (see benchmarks/README.md)
 bench: $(STAMP)

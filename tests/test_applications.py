@@ -21,6 +21,9 @@ from conformance.engine.runner import CheckCall, PlannedCase, run_case
 from conformance.transports import open_transport
 from conformance.vectors import traffic
 
+#: Real-time observation windows against reference devices: deselect with -m 'not live' for a fast run.
+pytestmark = pytest.mark.live
+
 EDITION = "csae53-2020"
 SHORT = {"window_s": 0.5, "grace_s": 0.15}
 

@@ -20,6 +20,9 @@ from conformance.engine.runner import CheckCall, Engine, PlannedCase, run_case
 from conformance.errors import ConfigurationError
 from conformance.transports import open_transport
 
+#: Real-time observation windows against reference devices: deselect with -m 'not live' for a fast run.
+pytestmark = pytest.mark.live
+
 EDITION = "csae53-2020"
 WINDOW = 3.0
 RSU_RATES = {"MAP": 1, "SPAT": 2, "RSI": 1, "RSM": 10}

@@ -19,6 +19,9 @@ from test_reports_support import PHASES, SECRET, SPAT_RATE, copy_run, invoke, ru
 from conformance.reports import apply_waivers, build_report, load_report, load_waivers, render, write_reports
 from conformance.reports.model import SCHEMA_FILE
 
+#: Real-time observation windows against reference devices: deselect with -m 'not live' for a fast run.
+pytestmark = pytest.mark.live
+
 SCHEMA = json.loads(SCHEMA_FILE.read_text(encoding="utf-8"))
 
 

@@ -16,6 +16,9 @@ from pathlib import Path
 import pytest
 from test_reports_support import PHASES, SPAT_RATE, runs
 
+#: Real-time observation windows against reference devices: deselect with -m 'not live' for a fast run.
+pytestmark = pytest.mark.live
+
 ARTIFACTS = Path(__file__).resolve().parents[1] / "test-artifacts"
 CHROMIUM = next((p for p in ("/usr/bin/chromium", shutil.which("chromium"), shutil.which("chromium-browser")) if p
                  and Path(p).is_file()), None)  # fmt: skip

@@ -16,6 +16,9 @@ from click.testing import CliRunner
 from conformance.cli import main
 from conformance.engine.journal import read_journal
 
+#: Real-time observation windows against reference devices: deselect with -m 'not live' for a fast run.
+pytestmark = pytest.mark.live
+
 KEYWORD = "SPAT or MAP"  # a handful of requirements keeps these runs short
 
 

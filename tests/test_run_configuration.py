@@ -19,6 +19,9 @@ from conformance.catalogue import Role, bundled_catalogue, load_profile, pixit_t
 from conformance.devices.reference_pics import reference_pics_yaml
 from conformance.engine.journal import read_journal
 
+#: Real-time observation windows against reference devices: deselect with -m 'not live' for a fast run.
+pytestmark = pytest.mark.live
+
 PROFILE = "csae53-2020-rsu"
 LAB_ITEMS = {
     "lab.name": "Test lab",
