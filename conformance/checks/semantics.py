@@ -7,15 +7,26 @@ participant ids and positions plausible.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping, Sequence
 from itertools import pairwise
 from typing import Any
 
 from ..engine.context import ObservedFrame, RunContext
-from ..engine.model import Observation
+from ..engine.model import Observation, Verdict
 from ..engine.registry import Inconclusive, NotApplicable, check
 from ..vectors.codetables import EVENT_TYPES, SIGN_TYPES
-from .common import absolute_point, decoded, distance_m, failed, frames_or_inconclusive, listed, param, passed
+from .common import (
+    absolute_point,
+    decoded,
+    distance_m,
+    failed,
+    frames_or_inconclusive,
+    listed,
+    param,
+    passed,
+    timing_observation,
+)
 
 MINUTE_MS = 60_000
 
@@ -513,31 +524,37 @@ def rsm_position_age(context: RunContext, params: Mapping[str, Any]) -> Sequence
     limit = float(param(params, "max_age_ms", 150))
     problems: list[str] = []
     worst = 0.0
+    worst_frame = frames[0]
     for frame in frames:
         received = (frame.wall_time * 1000.0) % MINUTE_MS
         for index, participant in enumerate(frame.value["participants"]):
             age = (received - int(participant["secMark"])) % MINUTE_MS
             age = age if age < MINUTE_MS / 2 else age - MINUTE_MS  # a secMark slightly ahead counts as negative
-            worst = max(worst, abs(age))
+            if abs(age) > worst:
+                worst, worst_frame = abs(age), frame
             if abs(age) > limit:
                 problems.append(f"#{frame.seq} participants[{index}]: {age:.0f} ms")
-    if problems:
-        return [
-            failed(
-                f"RSM participant positions older than {limit:g} ms: {listed(problems)}",
-                [frames[0].seq],
-                field_path="participants.secMark",
-                expected=f"<= {limit:g} ms",
-                observed=round(worst),
-                unit="ms",
-            )
-        ]
+    window = context.observation_timing
+    # The age compares the device's clock with the kernel's receive stamp: the stamp's and the window's uncertainty
+    # plus secMark's 1 ms resolution (rectangular). The two clocks are taken as synchronised (GNSS/NTP); their offset
+    # is the lab's to control and is not part of U.
+    uncertainty = round(math.hypot(context.timing.difference_u_ms(window), 2 * 0.5 / math.sqrt(3)), 3)
     return [
-        passed(
-            f"every participant position is at most {worst:.0f} ms old (limit {limit:g} ms)",
-            [f.seq for f in frames[:3]],
-            observed=round(worst),
+        timing_observation(
+            "oldest RSM participant position",
+            worst,
             unit="ms",
+            uncertainty=uncertainty,
+            window=window,
+            upper=limit,
+            texts={
+                Verdict.PASS: f"every participant position is at most {worst:.0f} ms old (limit {limit:g} ms)",
+                Verdict.FAIL: f"RSM participant positions older than {limit:g} ms: {listed(problems)}",
+            },
+            evidence=(worst_frame.seq,),
+            field_path="participants.secMark",
+            expected=f"<= {limit:g} ms",
+            observed=round(worst),
         )
     ]
 
