@@ -18,8 +18,8 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from conformance.codec import codec_for
-from conformance.samples import sample_frames
+from conformance.codec.strict import codec_for
+from conformance.standards.samples import sample_frames
 
 ROOT = Path(__file__).resolve().parents[1]
 CAPTURES = ROOT.parent / "shared" / "interop" / "field-captures.json"

@@ -21,7 +21,7 @@ import time
 from pathlib import Path
 
 from conformance.checks.message import transmission_rate
-from conformance.codec import codec_for
+from conformance.codec.strict import codec_for
 from conformance.engine.context import EvidenceLog, RunContext
 from conformance.transports import open_transport
 from conformance.vectors.traffic import bsm_stream

@@ -16,7 +16,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from conformance.codec import codec_for
+from conformance.codec.strict import codec_for
 from conformance.vectors.corpus import generate
 from conformance.vectors.oracle import verify
 from conformance.vectors.strategies import for_type

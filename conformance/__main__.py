@@ -1,6 +1,6 @@
 """Allow ``python -m conformance``."""
 
-from .cli import main
+from .cli.main import main
 
 if __name__ == "__main__":  # pragma: no cover - exercised through the CLI tests
     main()

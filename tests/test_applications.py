@@ -13,7 +13,7 @@ from click.testing import CliRunner
 
 from conformance.catalogue import bundled_catalogue
 from conformance.checks.applications import CASES, SCENARIO_APPLICATIONS, build_scenario
-from conformance.cli import main
+from conformance.cli.main import main
 from conformance.devices.applications import ApplicationLayer
 from conformance.engine.context import EvidenceLog, RunContext
 from conformance.engine.model import CaseResult, Verdict

@@ -7,11 +7,11 @@ from typing import Any
 
 import pytest
 
-from conformance import jsonvalue
-from conformance.codec import decode, encode
-from conformance.editions import edition_ids
+from conformance.codec import jsonvalue
+from conformance.codec.identify import MatchStatus, identify, preferred_edition
+from conformance.codec.strict import decode, encode
 from conformance.errors import CodecError
-from conformance.identify import MatchStatus, identify, preferred_edition
+from conformance.standards.editions import edition_ids
 
 CAPTURE_IDS = ["zyjohn-spat", "zyjohn-bsm-0", "zyjohn-bsm-1", "zyjohn-rsm", "zyjohn-rsi", "zyjohn-map"]
 

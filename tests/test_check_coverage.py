@@ -19,12 +19,12 @@ from typing import Any
 
 import pytest
 
-from conformance import dsmp
-from conformance.codec import encode
+from conformance.codec.strict import encode
 from conformance.engine.context import EvidenceLog, RunContext
 from conformance.engine.model import Verdict
 from conformance.engine.runner import CheckCall, PlannedCase, run_case
-from conformance.samples import sample_values
+from conformance.network import dsmp
+from conformance.standards.samples import sample_values
 from conformance.transports import open_transport
 from conformance.transports.base import Capabilities, Received, Transport
 
@@ -359,7 +359,7 @@ def test_the_session_records_what_each_check_showed(tmp_path: Path, check_outcom
 
 
 def test_msgcnt_counts_an_undecodable_frame_between_as_lost_not_as_a_skip(tmp_path: Path) -> None:
-    from conformance.codec import codec_for
+    from conformance.codec.strict import codec_for
 
     good = _counted("rsm", [10, 12])
     broken = value("rsm")

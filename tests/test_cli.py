@@ -10,10 +10,10 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner, Result
 
-from conformance import dsmp
-from conformance.cli import main
-from conformance.codec import decode, encode
-from conformance.samples import sample_frames
+from conformance.cli.main import main
+from conformance.codec.strict import decode, encode
+from conformance.network import dsmp
+from conformance.standards.samples import sample_frames
 
 
 def run(*args: str, stdin: bytes | None = None) -> Result:
@@ -104,8 +104,8 @@ def test_encode_round_trip_through_decode_output(tmp_path: Path) -> None:
 
 
 def test_encode_bare_value_with_type_and_binary_output(tmp_path: Path) -> None:
-    from conformance import jsonvalue
-    from conformance.samples import sample_values
+    from conformance.codec import jsonvalue
+    from conformance.standards.samples import sample_values
 
     _alternative, value = sample_values()["rsm"]
     path = tmp_path / "rsm.json"
@@ -120,8 +120,8 @@ def test_encode_bare_value_with_type_and_binary_output(tmp_path: Path) -> None:
 
 
 def test_encode_out_of_range_value_names_field(tmp_path: Path) -> None:
-    from conformance import jsonvalue
-    from conformance.samples import sample_values
+    from conformance.codec import jsonvalue
+    from conformance.standards.samples import sample_values
 
     alternative, value = sample_values()["bsm"]
     value["speed"] = 9000
@@ -250,8 +250,8 @@ def test_identify_names_the_preferred_edition() -> None:
 
 
 def test_encode_without_edition_is_a_usage_error_naming_the_option(tmp_path: Path) -> None:
-    from conformance import jsonvalue
-    from conformance.samples import sample_values
+    from conformance.codec import jsonvalue
+    from conformance.standards.samples import sample_values
 
     path = tmp_path / "bsm.json"
     path.write_text(jsonvalue.dumps(sample_values()["bsm"]))

@@ -12,11 +12,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from conformance import bittrace
-from conformance.codec import StrictCodec, codec_for, decode, encode, first_nonzero_padding_bit
-from conformance.editions import custom_edition, load_edition
-from conformance.errors import CodecError, ValueFormatError
-from conformance.identify import (
+from conformance.codec import bittrace
+from conformance.codec.identify import (
     MatchStatus,
     _only_adds,
     extension_of,
@@ -25,9 +22,13 @@ from conformance.identify import (
     preferred_edition,
     try_edition,
 )
-from conformance.samples import EDITION, sample_frames, sample_values
+from conformance.codec.strict import StrictCodec, codec_for, decode, encode, first_nonzero_padding_bit
+from conformance.errors import CodecError, ValueFormatError
+from conformance.standards import CORPUS_DIR
+from conformance.standards.editions import custom_edition, load_edition
+from conformance.standards.samples import EDITION, sample_frames, sample_values
 
-VECTORS = Path(__file__).resolve().parents[1] / "vectors"
+VECTORS = CORPUS_DIR
 
 
 def bsm_value(**changes: Any) -> tuple[str, dict[str, Any]]:

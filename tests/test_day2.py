@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import pytest
 
-from conformance.codec import decode, encode
-from conformance.editions import load_edition
+from conformance.codec.identify import matching_editions
+from conformance.codec.jsonvalue import OpenValue, to_json
+from conformance.codec.strict import decode, encode
 from conformance.errors import CodecError
-from conformance.identify import matching_editions
-from conformance.jsonvalue import OpenValue, to_json
-from conformance.samples import sample_frames
+from conformance.standards.editions import load_edition
+from conformance.standards.samples import sample_frames
 
 DAY2 = "csae157-2020"
 TEST_MSG_FRAME = bytes.fromhex("800b00000802011a195b1b1bc0")  # STANDARDS-FACTS §2 (checked)

@@ -16,8 +16,9 @@ import click
 import pytest
 from click.testing import CliRunner
 
-from conformance.cli_sim import register
-from conformance.codec import decode
+from conformance.cli.sim import register
+from conformance.codec.identify import matching_editions
+from conformance.codec.strict import decode
 from conformance.devices import (
     FAULTS,
     DeviceConfig,
@@ -30,9 +31,8 @@ from conformance.devices import (
 )
 from conformance.devices.obu import VEHICLE_ID
 from conformance.errors import CodecError
-from conformance.framing import Framing, unwrap
-from conformance.identify import matching_editions
-from conformance.samples import sample_frames
+from conformance.network.framing import Framing, unwrap
+from conformance.standards.samples import sample_frames
 from conformance.transports import open_transport
 from conformance.transports.payload import frame_kind
 from conformance.vectors.traffic import phase_ids

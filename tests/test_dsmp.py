@@ -8,7 +8,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from conformance.dsmp import (
+from conformance.errors import ConfigurationError, FramingError
+from conformance.network.dsmp import (
     AID_MAX,
     MAX_PAYLOAD_LENGTH,
     AidEntry,
@@ -22,7 +23,6 @@ from conformance.dsmp import (
     load_aid_table,
     parse,
 )
-from conformance.errors import ConfigurationError, FramingError
 
 H = bytes.fromhex
 

@@ -7,11 +7,11 @@ from pathlib import Path
 import asn1tools
 import pytest
 
-from conformance import editions
-from conformance.codec import StrictCodec
-from conformance.editiondiff import diff_editions
+from conformance.codec.strict import StrictCodec
 from conformance.errors import EditionError
-from conformance.samples import sample_frames
+from conformance.standards import editions
+from conformance.standards.editiondiff import diff_editions
+from conformance.standards.samples import sample_frames
 
 MINI = """Mini DEFINITIONS AUTOMATIC TAGS ::= BEGIN
 MessageFrame ::= CHOICE { ping Ping, ... }

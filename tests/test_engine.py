@@ -187,7 +187,7 @@ def test_harness_exception_becomes_error_and_run_goes_on(tmp_path: Path) -> None
 
 
 def _hex_file(tmp_path: Path) -> Path:
-    from conformance.samples import sample_frames
+    from conformance.standards.samples import sample_frames
 
     path = tmp_path / "frames.hex"
     path.write_text("\n".join(sample_frames()["bsm"].hex() for _ in range(3)) + "\n")
@@ -332,8 +332,8 @@ def _judge_recording(tmp_path: Path, url: str, check_case: PlannedCase, edition:
 
 
 def test_dsmp_header_fails_on_a_recorded_frame_with_a_wrong_length(tmp_path: Path) -> None:
-    from conformance import dsmp
-    from conformance.samples import sample_frames
+    from conformance.network import dsmp
+    from conformance.standards.samples import sample_frames
 
     good = dsmp.build(sample_frames()["spat"], aid=3619)
     broken = bytearray(good)
@@ -348,8 +348,8 @@ def test_dsmp_header_fails_on_a_recorded_frame_with_a_wrong_length(tmp_path: Pat
 def test_emergency_ext_pass_and_fail_on_recorded_bsms(tmp_path: Path) -> None:
     import copy
 
-    from conformance.codec import encode
-    from conformance.samples import sample_values
+    from conformance.codec.strict import encode
+    from conformance.standards.samples import sample_values
 
     alternative, value = sample_values()["bsm"]
     without = copy.deepcopy(value)
@@ -366,8 +366,8 @@ def test_emergency_ext_pass_and_fail_on_recorded_bsms(tmp_path: Path) -> None:
 def _spat_with_utc_end(end_marks: list[int]) -> list[bytes]:
     import copy
 
-    from conformance.codec import encode
-    from conformance.samples import sample_values
+    from conformance.codec.strict import encode
+    from conformance.standards.samples import sample_values
 
     alternative, value = sample_values()["spat"]
     frames = []
@@ -393,7 +393,7 @@ def test_spat_utc_timing_is_judged_and_a_jump_fails(tmp_path: Path) -> None:
 
 
 def test_counting_timing_in_a_recording_without_times_is_not_applicable(tmp_path: Path) -> None:
-    from conformance.samples import sample_frames
+    from conformance.standards.samples import sample_frames
 
     path = _recording(tmp_path, [sample_frames()["spat"]] * 3)
     result = _judge_recording(tmp_path, f"file://{path}", case("spat.countdown-consistent"))
@@ -401,7 +401,7 @@ def test_counting_timing_in_a_recording_without_times_is_not_applicable(tmp_path
 
 
 def test_day2_message_decode_is_judged_by_message_id(tmp_path: Path) -> None:
-    from conformance.editions import load_edition
+    from conformance.standards.editions import load_edition
 
     test_msg = bytes.fromhex("800b00000802011a195b1b1bc0")  # Day-2 TestMsg, messageId 0 (STANDARDS-FACTS §2)
     broken = bytes(
@@ -435,8 +435,8 @@ def test_day2_message_decode_is_judged_by_message_id(tmp_path: Path) -> None:
 def test_msgcnt_max_gap_tolerates_lost_messages(tmp_path: Path) -> None:
     import copy
 
-    from conformance.codec import encode
-    from conformance.samples import sample_values
+    from conformance.codec.strict import encode
+    from conformance.standards.samples import sample_values
 
     alternative, value = sample_values()["bsm"]
     frames = []
@@ -458,8 +458,8 @@ def catalogue_cases(profile_id: str, keyword: str, tmp_path: Path, pics_items: d
     (with ``pics_items`` answered differently, when given), exactly as ``v2xc run`` plans them."""
     from conformance.catalogue import Role, load_pics, load_profile, make_plan
     from conformance.catalogue.loader import bundled_catalogue
+    from conformance.cli.runsetup import planned_cases
     from conformance.devices.reference_pics import reference_pics_yaml
-    from conformance.runner_setup import planned_cases
 
     catalogue = bundled_catalogue()
     profile = load_profile(profile_id, catalogue)

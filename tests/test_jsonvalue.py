@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
+from conformance.codec.jsonvalue import OpenValue, from_json, to_json
 from conformance.errors import ValueFormatError
-from conformance.jsonvalue import OpenValue, from_json, to_json
 
 
 def test_round_trip_of_every_kind() -> None:

@@ -20,7 +20,7 @@ from conformance.catalogue import (
 )
 from conformance.catalogue.models import Role
 from conformance.catalogue.pics import REDACTED
-from conformance.cli_profiles import register
+from conformance.cli.profiles import register
 from conformance.errors import ConfigurationError
 
 DATA = Path(__file__).parent / "data"

@@ -12,7 +12,7 @@ from click.testing import CliRunner, Result
 from conformance.catalogue import bundled_catalogue, load_all, load_profile
 from conformance.catalogue.models import Role
 from conformance.catalogue.views import framework_coverage
-from conformance.cli_profiles import register
+from conformance.cli.profiles import register
 
 DATA = Path(__file__).parent / "data"
 BROKEN = DATA / "profiles"

@@ -380,9 +380,9 @@ def test_an_interrupted_run_reports_unreached_cases_as_not_run(tmp_path: Path) -
 
 
 def test_a_frame_out_of_range_shows_the_strict_error_and_the_offending_value_in_context() -> None:
-    from conformance.editions import load_edition
-    from conformance.jsonvalue import from_json
+    from conformance.codec.jsonvalue import from_json
     from conformance.reports.build import _decode
+    from conformance.standards.editions import load_edition
 
     message = case(report_of("faulty"), PHASES)["messages"][0]
     edition = load_edition("csae53-2020")

@@ -12,8 +12,8 @@ from pathlib import Path
 
 from click.testing import CliRunner
 
-from conformance.cli import main
-from conformance.cli_reports import register
+from conformance.cli.main import main
+from conformance.cli.reports import register
 
 if "report" not in main.commands:
     register(main)

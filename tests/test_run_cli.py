@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from conformance.cli import main
+from conformance.cli.main import main
 from conformance.engine.journal import read_journal
 
 #: Real-time observation windows against reference devices: deselect with -m 'not live' for a fast run.

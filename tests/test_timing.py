@@ -12,13 +12,13 @@ from typing import Any
 import pytest
 
 from conformance.checks.applications import DEFAULTS, build_scenario, run_scenario
-from conformance.codec import encode
+from conformance.codec.strict import encode
 from conformance.engine.context import EvidenceLog, RunContext
 from conformance.engine.hostprobe import HostProbe, summarise
 from conformance.engine.model import Verdict
 from conformance.engine.runner import CheckCall, PlannedCase, run_case
 from conformance.engine.timing import TimingBudget, TimingMonitor, decide, measure_budget, measurement
-from conformance.samples import sample_values
+from conformance.standards.samples import sample_values
 from conformance.transports.base import Capabilities, Received, Transport
 from conformance.transports.kerneltime import SendTime
 

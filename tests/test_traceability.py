@@ -14,7 +14,7 @@ PENDING: set[str] = set()
 
 def _product_files() -> list[Path]:
     files = [ROOT / "README.md", ROOT / "ARCHITECTURE.md"]
-    for folder in ("conformance", "profiles", "docs"):
+    for folder in ("conformance", "docs"):
         files += [p for p in (ROOT / folder).rglob("*") if p.is_file() and p.suffix != ".pyc"]
     return files
 

@@ -13,9 +13,9 @@ from typing import Any
 import pytest
 from mqtt_broker import mqtt_broker  # noqa: F401 - pytest fixture
 
-from conformance.codec import decode
-from conformance.framing import Framing
-from conformance.samples import sample_frames
+from conformance.codec.strict import decode
+from conformance.network.framing import Framing
+from conformance.standards.samples import sample_frames
 from conformance.transports import Capabilities, TransportError, open_transport
 from conformance.transports.payload import frame_bytes, frame_kind
 from conformance.transports.udp import UdpTransport
@@ -278,7 +278,7 @@ def test_mqtt_vendor_preset_json_payload(mqtt_broker: tuple[str, int]) -> None: 
     try:
         with open_transport(f"mqtt://{host}:{port}?rsu=ESN9&topics=vendor&payload=json") as transport:
             value = decode(FRAMES["spat"], edition="csae53-2020").value
-            from conformance.jsonvalue import to_json
+            from conformance.codec.jsonvalue import to_json
 
             device.publish("v2x/v1/rsu/ESN9/spat/up", json.dumps(to_json(value[1])).encode())
             got = transport.receive(5.0)
@@ -306,7 +306,7 @@ def test_mqtt_custom_topic_template(mqtt_broker: tuple[str, int]) -> None:  # no
 
 
 def test_mqtt_upper_tester(mqtt_broker: tuple[str, int]) -> None:  # noqa: F811
-    from conformance.uppertester import decode_message, encode_message, event, reply
+    from conformance.transports.uppertester import decode_message, encode_message, event, reply
 
     host, port = mqtt_broker
     device = _DeviceClient(mqtt_broker, ["V2X/RSU/R7/UT/DOWN"])

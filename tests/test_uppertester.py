@@ -11,11 +11,11 @@ from typing import Any
 
 import pytest
 
-from conformance.codec import decode
-from conformance.jsonvalue import to_json
-from conformance.samples import sample_frames, sample_values
+from conformance.codec.jsonvalue import to_json
+from conformance.codec.strict import decode
+from conformance.standards.samples import sample_frames, sample_values
 from conformance.transports import TransportError, open_transport
-from conformance.uppertester import (
+from conformance.transports.uppertester import (
     PROTOCOL_VERSION,
     UdpUpperTester,
     UdpUpperTesterEndpoint,

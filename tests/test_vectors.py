@@ -8,10 +8,10 @@ import pytest
 from hypothesis import HealthCheck, Phase, find, given, settings
 from hypothesis import strategies as st
 
-from conformance import samples
-from conformance.codec import codec_for
-from conformance.editions import edition_ids
+from conformance.codec.strict import codec_for
 from conformance.errors import CodecError, UsageError
+from conformance.standards import samples
+from conformance.standards.editions import edition_ids
 from conformance.vectors import Vector, VectorArgumentError, VectorClass, Violation, mutations
 from conformance.vectors.oracle import verify
 from conformance.vectors.schema import Size, node_at, schema_for

@@ -1,4 +1,4 @@
-"""The committed corpus in vectors/ and the ``v2xc vectors`` commands (generate, check, show)."""
+"""The committed corpus in conformance/standards/corpus/ and the ``v2xc vectors`` commands (generate, check, show)."""
 
 from __future__ import annotations
 
@@ -12,12 +12,13 @@ import hypothesis
 import pytest
 from click.testing import CliRunner
 
-from conformance.cli_vectors import register
-from conformance.editions import edition_ids
+from conformance.cli.vectors import register
+from conformance.standards import CORPUS_DIR
+from conformance.standards.editions import edition_ids
 from conformance.vectors import corpus
 
 ROOT = Path(__file__).resolve().parents[1]
-CORPUS = ROOT / "vectors"
+CORPUS = CORPUS_DIR
 
 
 @pytest.fixture(scope="module")
@@ -84,11 +85,12 @@ def test_regeneration_is_deterministic() -> None:
         "csae53-2020", "MessageFrame", mode="invalid", count=6, seed=corpus.DEFAULT_SEED, alternative="spatFrame"
     )
     # Not skipped on another Hypothesis version: the committed corpus must stay reproducible by its documented
-    # command; when a Hypothesis release changes the examples, regenerate the corpus (vectors/README.md).
+    # command; when a Hypothesis release changes the examples, regenerate the corpus
+    # (conformance/standards/corpus/README.md).
     generated_with = committed[0]["provenance"]["hypothesis"]  # type: ignore[index]
     assert [vector.hex for vector in again] == [record["hex"] for record in committed], (
         f"the committed corpus (Hypothesis {generated_with}) is not reproduced with Hypothesis "
-        f"{hypothesis.__version__}: regenerate it (vectors/README.md)"
+        f"{hypothesis.__version__}: regenerate it (conformance/standards/corpus/README.md)"
     )
 
 
@@ -205,7 +207,7 @@ def test_show(cli: click.Group) -> None:
 
 
 def test_register_on_the_real_command() -> None:
-    from conformance.cli import main
+    from conformance.cli.main import main
 
     if "vectors" not in main.commands:
         register(main)

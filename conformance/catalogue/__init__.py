@@ -1,8 +1,9 @@
 """Requirement catalogue, national framework, profiles, capability statements (PICS) and lab parameters (PIXIT).
 
-Standards as data: catalogue files in ``conformance/data/requirements/``, the framework in
-``conformance/data/framework.yaml``, profiles in ``profiles/``, all validated against the JSON Schemas in
-``conformance/data/schemas/``. See ``conformance/data/requirements/README.md`` for the data model and check ids.
+Standards as data: catalogue files in ``conformance/standards/data/requirements/``, the framework in
+``conformance/standards/data/framework.yaml``, profiles in ``conformance/standards/profiles/``, all validated
+against the JSON Schemas in ``conformance/standards/data/schemas/``. See
+``conformance/standards/data/requirements/README.md`` for the data model and check ids.
 """
 
 from __future__ import annotations

@@ -17,7 +17,7 @@ from public material. A laboratory that holds the standards can confirm them and
           verified_by: Wang Wu
           date: 2026-12-01
 
-The file is checked against ``conformance/data/schemas/clause-map.schema.json``; an unknown requirement id, a
+The file is checked against ``conformance/standards/data/schemas/clause-map.schema.json``; an unknown requirement id, a
 document the requirement does not cite, or a document + clause no requirement cites is an error naming the entry's
 file:line:column and the closest names.
 """

@@ -1,6 +1,6 @@
 """Load and cross-check the national framework and the requirement catalogue.
 
-The catalogue is every ``*.yaml`` file under ``conformance/data/requirements/`` (or a directory given by the
+The catalogue is every ``*.yaml`` file under ``conformance/standards/data/requirements/`` (or a directory given by the
 caller): each is validated against ``catalogue.schema.json``, then the whole set is cross-checked (unique ids,
 framework nodes exist, PICS conditions parse and name defined items of the right type, parameter bounds hold). The
 first problem raises :class:`ConfigurationError` with file:line:column and the valid alternatives; a
@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import SourceLocation
+from ..standards import DATA_DIR as STANDARDS_DATA_DIR
 from . import expr
 from .models import (
     Catalogue,
@@ -35,7 +36,7 @@ from .models import (
 )
 from .yamlsrc import CatalogueError, Document, listing, load_yaml, out_of_bounds, suggest, validate
 
-DATA_DIR = Path(__file__).resolve().parents[1] / "data"
+DATA_DIR = STANDARDS_DATA_DIR
 FRAMEWORK_FILE = DATA_DIR / "framework.yaml"
 REQUIREMENTS_DIR = DATA_DIR / "requirements"
 

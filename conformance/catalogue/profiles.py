@@ -1,11 +1,10 @@
 """Profiles: which requirements apply to a kind of device, with PICS statuses, PIXIT needs and parameter overrides.
 
-A profile file (``profiles/<id>.yaml``, schema ``profile.schema.json``) may ``extends`` other profiles (merged in
-order, then its own content on top) and ``include`` / ``exclude`` requirement ids or glob patterns. Resolution is
-all-or-nothing: a cyclic ``extends``, an unknown requirement, PICS item, check or parameter, a parameter of the wrong
-type, or a requirement whose condition names a PICS item the profile does not declare is a
-:class:`ConfigurationError` at the offending file:line:column, listing the valid names.
-"""
+A profile file (``conformance/standards/profiles/<id>.yaml``, schema ``profile.schema.json``) may ``extends`` other
+profiles (merged in order, then its own content on top) and ``include`` / ``exclude`` requirement ids or glob
+patterns. Resolution is all-or-nothing: a cyclic ``extends``, an unknown requirement, PICS item, check or parameter,
+a parameter of the wrong type, or a requirement whose condition names a PICS item the profile does not declare is a
+:class:`ConfigurationError` at the offending file:line:column, listing the valid names."""
 
 from __future__ import annotations
 
@@ -16,13 +15,14 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import SourceLocation
+from ..standards import PROFILES_DIR as BUNDLED_PROFILES_DIR
 from . import expr
 from .loader import check_condition
 from .models import Catalogue, Level, PicsStatus, Profile, ProfileParameter, Requirement, Role, Text, Value
 from .yamlsrc import CatalogueError, Document, listing, load_yaml, out_of_bounds, suggest, validate
 
-#: The bundled profiles, at the top of the source tree.
-PROFILES_DIR = Path(__file__).resolve().parents[2] / "profiles"
+#: The bundled profiles, package data (conformance/standards/profiles).
+PROFILES_DIR = BUNDLED_PROFILES_DIR
 SUFFIXES = (".yaml", ".yml")
 
 
@@ -206,7 +206,8 @@ class _Resolver:
                 raise CatalogueError(
                     f"Unknown requirement {pattern!r}.{suggest(pattern, requirements)}",
                     source=where,
-                    hint="Requirement ids are listed by `v2xc profiles show` and in conformance/data/requirements/.",
+                    hint="Requirement ids are listed by `v2xc profiles show` and in "
+                    "conformance/standards/data/requirements/.",
                 )
             requirement = requirements[pattern]
             if not set(requirement.roles) & set(roles):

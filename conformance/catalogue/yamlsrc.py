@@ -20,11 +20,12 @@ import jsonschema  # type: ignore[import-untyped, unused-ignore]
 import yaml
 
 from ..errors import ConfigurationError, SourceLocation
+from ..standards import SCHEMA_DIR as STANDARDS_SCHEMA_DIR
 
 #: A JSON path into a document: mapping keys (str) and list indices (int).
 JsonPath = tuple[str | int, ...]
 
-SCHEMA_DIR = Path(__file__).resolve().parents[1] / "data" / "schemas"
+SCHEMA_DIR = STANDARDS_SCHEMA_DIR
 
 
 @dataclass(frozen=True)
@@ -167,7 +168,8 @@ def load_yaml(path: Path) -> Document:
 
 @cache
 def bundled_schema(name: str) -> dict[str, Any]:
-    """Return the bundled JSON Schema ``conformance/data/schemas/<name>.schema.json`` (checked once per process)."""
+    """Return the bundled JSON Schema ``conformance/standards/data/schemas/<name>.schema.json`` (checked once per
+    process)."""
     path = SCHEMA_DIR / f"{name}.schema.json"
     schema: dict[str, Any] = json.loads(path.read_text(encoding="utf-8"))
     jsonschema.Draft202012Validator.check_schema(schema)

@@ -13,14 +13,14 @@ import time
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from .. import jsonvalue
-from ..codec import CodecError, codec_for
+from ..codec import jsonvalue
+from ..codec.jsondiff import diff
+from ..codec.strict import CodecError, codec_for
 from ..engine.context import RunContext
 from ..engine.model import Observation
 from ..engine.registry import Inconclusive, NotApplicable, check
-from ..framing import FRAME_MESSAGES
-from ..jsondiff import diff
-from ..samples import sample_values
+from ..network.framing import FRAME_MESSAGES
+from ..standards.samples import sample_values
 from .common import failed, listed, param, passed
 
 ALTERNATIVES = {message: alternative for alternative, message in FRAME_MESSAGES.items()}

@@ -38,7 +38,7 @@ from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from typing import Any
 
-from ..codec import CodecError, codec_for
+from ..codec.strict import CodecError, codec_for
 from ..engine.context import RunContext
 from ..engine.model import EvidenceFrame, Observation, Verdict
 from ..engine.registry import Inconclusive, NotApplicable, NotTested, check

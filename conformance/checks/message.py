@@ -11,13 +11,13 @@ from collections.abc import Mapping, Sequence
 from itertools import pairwise
 from typing import Any
 
-from ..codec import CodecError, codec_for
+from ..codec.identify import MatchStatus, identify
+from ..codec.strict import CodecError, codec_for
 from ..engine.context import ObservedFrame, RunContext
 from ..engine.model import Observation, Verdict
 from ..engine.registry import Inconclusive, NotApplicable, check
 from ..errors import ConformanceError
-from ..framing import FRAME_MESSAGES, Framing, check_aid
-from ..identify import MatchStatus, identify
+from ..network.framing import FRAME_MESSAGES, Framing, check_aid
 from .common import decoded, failed, frames_or_inconclusive, listed, param, passed, timing_observation
 
 
@@ -402,7 +402,7 @@ def dsmp_aid_matches(context: RunContext, params: Mapping[str, Any]) -> Sequence
     """Each DSMP-framed frame carries an AID registered for the message inside it (YD/T 3707; AID table)."""
     if getattr(context.transport, "framing", Framing.NONE) is not Framing.DSMP:
         raise NotApplicable("the transport carries bare MessageFrames (framing=none), not DSMP")
-    from .. import dsmp
+    from ..network import dsmp
 
     message = _message(params)
     frames = decoded(frames_or_inconclusive(context, message))

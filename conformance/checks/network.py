@@ -12,7 +12,7 @@ from ..engine.context import RunContext
 from ..engine.model import Observation
 from ..engine.registry import Inconclusive, NotApplicable, check
 from ..errors import FramingError
-from ..framing import Framing
+from ..network.framing import Framing
 from ..vectors.model import Vector, VectorClass
 from ..vectors.mutations import dsmp_faults
 from .active import decode_echo, survival, valid_frames

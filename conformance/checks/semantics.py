@@ -582,7 +582,7 @@ def bsm_emergency_ext(context: RunContext, params: Mapping[str, Any]) -> Sequenc
 
 
 def _bsm_members(context: RunContext) -> set[str]:
-    from ..codec import codec_for
+    from ..codec.strict import codec_for
 
     resolver = codec_for(context.edition).resolver
     builtin, _chain = resolver.resolve({"type": "BasicSafetyMessage"})

@@ -20,12 +20,12 @@ from datetime import UTC, datetime
 from types import TracebackType
 from typing import Any, ClassVar
 
-from .. import codec
+from ..codec import strict as codec
+from ..codec.jsonvalue import from_json, to_json
 from ..errors import CodecError, ConformanceError, FramingError, UsageError
-from ..framing import Framing, default_aid, unwrap, wrap
-from ..jsonvalue import from_json, to_json
+from ..network.framing import Framing, default_aid, unwrap, wrap
 from ..transports.payload import ALTERNATIVES, frame_kind
-from ..uppertester import MAX_DATAGRAM, Message, UdpUpperTesterEndpoint, event, reply
+from ..transports.uppertester import MAX_DATAGRAM, Message, UdpUpperTesterEndpoint, event, reply
 
 SUPPORTED_EDITIONS = ("csae53-2019", "csae53-2020")
 MAX_RATE_HZ = 1000.0

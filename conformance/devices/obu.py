@@ -20,7 +20,7 @@ import time
 from collections.abc import Mapping
 from typing import Any, ClassVar
 
-from ..uppertester import Message, event
+from ..transports.uppertester import Message, event
 from ..vectors import traffic
 from .applications import ApplicationLayer
 from .base import DeviceConfig, SimDevice, time_fields

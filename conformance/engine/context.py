@@ -16,9 +16,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any
 
-from ..codec import CodecError, codec_for
+from ..codec.strict import CodecError, codec_for
 from ..errors import ConformanceError
-from ..framing import FRAME_MESSAGES, Framing, unwrap
+from ..network.framing import FRAME_MESSAGES, Framing, unwrap
 from .model import EvidenceFrame
 from .timing import TimingMonitor, WindowTiming
 
@@ -175,7 +175,7 @@ class RunContext:
 
     def send(self, frame: bytes, *, note: str = "", channel: str = "") -> EvidenceFrame:
         """Send a MessageFrame to the device (wrapped per the transport's framing) and record it as evidence."""
-        from ..framing import default_aid, wrap
+        from ..network.framing import default_aid, wrap
 
         framing: Framing = getattr(self.transport, "framing", Framing.NONE)
         raw = frame

@@ -1,6 +1,6 @@
 """Compliance reports: the canonical JSON report of a run and everything rendered from it.
 
-* :func:`build_report` — run folder → JSON report (schema ``conformance/data/schemas/report.schema.json``);
+* :func:`build_report` — run folder → JSON report (schema ``conformance/standards/data/schemas/report.schema.json``);
 * :func:`render` — JSON report → ``json`` | ``html`` | ``junit`` | ``md`` text;
 * :func:`write_reports` — what ``v2xc run`` calls at the end: all four files into the run folder;
 * a laboratory's clause map (:func:`apply_clause_map`; references it confirms are shown verified, by whom);

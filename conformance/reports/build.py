@@ -19,8 +19,8 @@ from typing import Any
 
 from ..catalogue import Catalogue, bundled_catalogue
 from ..catalogue.clausemap import CLAUSE_MAP_FILE, ClauseMap, load_clause_map
+from ..codec.jsondiff import diff as field_diff
 from ..errors import ConfigurationError, ConformanceError, SourceLocation
-from ..jsondiff import diff as field_diff
 from . import model
 from .model import EXECUTED, GATING, REPORT_FORMAT, REPORT_FORMAT_VERSION
 
@@ -93,8 +93,8 @@ def _read_ndjson(path: Path, *, required: bool) -> list[dict[str, Any]]:
 
 def _decode(frame: dict[str, Any], edition: str) -> dict[str, Any]:
     """The decoded JSON form of an evidence frame, or why it does not decode."""
-    from ..codec import decode
-    from ..jsonvalue import to_json
+    from ..codec.jsonvalue import to_json
+    from ..codec.strict import decode
 
     record: dict[str, Any] = {
         "seq": frame.get("seq"),
@@ -133,8 +133,8 @@ def _lenient(data: bytes, edition: str) -> tuple[str | None, Any]:
     A frame with a value out of its range (e.g. heading 30000) still has a structure; showing it lets a reader see
     the offending value in context. The strict error stays the finding.
     """
-    from ..editions import load_edition
-    from ..jsonvalue import to_json
+    from ..codec.jsonvalue import to_json
+    from ..standards.editions import load_edition
 
     try:
         loaded = load_edition(edition)

@@ -1,10 +1,9 @@
 """The canonical JSON report: format identity, fixed bilingual texts, loading and schema validation.
 
-The JSON report (``report.json``) is the one record every other format is rendered from. Its shape is defined by
-the bundled JSON Schema ``conformance/data/schemas/report.schema.json``; :func:`load_report` refuses a file that is
-not JSON, not a v2xc report, of another format version, or not valid against the schema — with one paragraph
-saying what and where, never a traceback.
-"""
+The JSON report (``report.json``) is the one record every other format is rendered from. Its shape is defined by the
+bundled JSON Schema ``conformance/standards/data/schemas/report.schema.json``; :func:`load_report` refuses a file
+that is not JSON, not a v2xc report, of another format version, or not valid against the schema — with one paragraph
+saying what and where, never a traceback."""
 
 from __future__ import annotations
 
@@ -16,10 +15,11 @@ from typing import Any
 import jsonschema
 
 from ..errors import ConfigurationError, SourceLocation
+from ..standards import SCHEMA_DIR
 
 REPORT_FORMAT = "v2xc-report"
 REPORT_FORMAT_VERSION = 1
-SCHEMA_FILE = Path(__file__).resolve().parent.parent / "data" / "schemas" / "report.schema.json"
+SCHEMA_FILE = SCHEMA_DIR / "report.schema.json"
 
 #: File names ``write_reports`` produces in a run folder.
 REPORT_JSON = "report.json"

@@ -15,11 +15,11 @@ from types import TracebackType
 from typing import TYPE_CHECKING
 
 from ..errors import ConformanceError
-from ..framing import Framing
+from ..network.framing import Framing
 from .kerneltime import SendTime
 
 if TYPE_CHECKING:  # the upper tester imports TransportError from here; avoid the import cycle at run time
-    from ..uppertester import UpperTester
+    from .uppertester import UpperTester
 
 
 class TransportError(ConformanceError):

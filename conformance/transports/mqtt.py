@@ -24,11 +24,11 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from ..framing import Framing
-from ..uppertester import MqttUpperTester, UpperTester
+from ..network.framing import Framing
 from .base import Capabilities, Received, TargetUrlError, Transport, TransportError
 from .kerneltime import SendTime
 from .payload import MESSAGE_KINDS, frame_kind, frame_to_json
+from .uppertester import MqttUpperTester, UpperTester
 
 
 @dataclass(frozen=True)

@@ -13,8 +13,8 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-from ..framing import Framing
-from ..inputs import InputError, frames_from_content
+from ..cli.inputs import InputError, frames_from_content
+from ..network.framing import Framing
 from .base import Capabilities, Received, Transport, TransportError
 
 

@@ -10,10 +10,10 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from ..codec import decode, encode
+from ..codec.jsonvalue import from_json, to_json
+from ..codec.strict import decode, encode
 from ..errors import CodecError, ValueFormatError
-from ..framing import FRAME_MESSAGES
-from ..jsonvalue import from_json, to_json
+from ..network.framing import FRAME_MESSAGES
 from .base import Received, TransportError
 
 #: MessageFrame root alternatives in CHOICE order (MessageFrame ASN.1 definition, checked by encoding).

@@ -23,11 +23,11 @@ from collections.abc import Mapping
 from typing import Any
 
 from ..devices import DEVICES, DeviceConfig
-from ..framing import Framing
-from ..uppertester import UpperTester
+from ..network.framing import Framing
 from .base import Capabilities, Received, Transport, TransportError
 from .kerneltime import SendTime
 from .udp import UdpTransport
+from .uppertester import UpperTester
 
 LOOPBACK = "127.0.0.1"
 START_TIMEOUT_S = 60.0  # a cold start compiles the ASN.1 (seconds); a warm one takes well under a second

@@ -11,10 +11,10 @@ from __future__ import annotations
 import socket
 import time
 
-from ..framing import Framing
-from ..uppertester import MAX_DATAGRAM, UdpUpperTester, UpperTester
+from ..network.framing import Framing
 from .base import Capabilities, Received, Transport, TransportError
 from .kerneltime import SendTime, enable_timestamps, receive, send_bracketed
+from .uppertester import MAX_DATAGRAM, UdpUpperTester, UpperTester
 
 
 class UdpTransport(Transport):

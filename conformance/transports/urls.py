@@ -8,7 +8,7 @@ from typing import Any
 from urllib.parse import parse_qs, unquote, urlsplit
 
 from ..errors import ConformanceError
-from ..framing import Framing
+from ..network.framing import Framing
 from .base import TargetUrlError, Transport, TransportError
 
 #: scheme → (URL form, {parameter: meaning}) — the source of every "valid parameters" message.

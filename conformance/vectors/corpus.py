@@ -31,9 +31,12 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from .. import __version__, dsmp, jsonvalue
-from ..editions import edition_ids, load_edition
+from .. import __version__
+from ..codec import jsonvalue
 from ..errors import ConfigurationError, FramingError
+from ..network import dsmp
+from ..standards import CORPUS_DIR
+from ..standards.editions import edition_ids, load_edition
 from . import mutations, traffic
 from .model import MESSAGES, Vector, VectorArgumentError, VectorClass, Violation
 from .oracle import verify
@@ -110,7 +113,7 @@ def decoded_json(vector: Vector) -> Any:
             return None
     edition = load_edition(vector.edition)
     if vector.vclass is not VectorClass.INVALID:
-        from ..codec import codec_for
+        from ..codec.strict import codec_for
 
         return jsonvalue.to_json(codec_for(vector.edition).decode(payload, vector.type_name).value)
     try:
@@ -484,7 +487,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     import sys
 
     args = list(sys.argv[1:] if argv is None else argv)
-    root = Path(args[0] if args else "vectors")
+    root = Path(args[0]) if args else CORPUS_DIR
     counts = build_corpus(root)
     for key, value in sorted(counts.items()):
         print(f"{key}: {value}")

@@ -29,11 +29,12 @@ from __future__ import annotations
 import random
 from collections.abc import Iterator, Sequence
 
-from .. import bittrace, dsmp, framing
-from ..codec import codec_for
-from ..editions import edition_ids, load_edition
+from ..codec import bittrace
+from ..codec.identify import MatchStatus, try_edition
+from ..codec.strict import codec_for
 from ..errors import CodecError
-from ..identify import MatchStatus, try_edition
+from ..network import dsmp, framing
+from ..standards.editions import edition_ids, load_edition
 from .model import Vector, VectorClass, Violation, path_text
 from .oracle import verify
 from .schema import Node, node_at, schema_for

@@ -17,10 +17,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from .. import dsmp, framing, jsonvalue
-from ..codec import codec_for
+from ..codec import jsonvalue
+from ..codec.identify import first_differing_bit
+from ..codec.strict import codec_for
 from ..errors import CodecError, FramingError
-from ..identify import first_differing_bit
+from ..network import dsmp, framing
 from .model import Vector, VectorClass
 
 __all__ = ["Verdict", "verify"]

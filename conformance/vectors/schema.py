@@ -17,8 +17,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from ..asn1schema import BUILTIN_TYPES, STRING_TYPES, TypeResolver
-from ..editions import Edition, OpenTypeBinding, load_edition
+from ..standards.asn1schema import BUILTIN_TYPES, STRING_TYPES, TypeResolver
+from ..standards.editions import Edition, OpenTypeBinding, load_edition
 
 #: Largest length UPER encodes with a constrained length determinant (X.691 11.9.4.1: ub < 64K).
 _CONSTRAINED_LENGTH_LIMIT = 65536

@@ -37,11 +37,11 @@ from typing import Any
 
 from hypothesis import strategies as st
 
-from ..asn1schema import STRING_TYPES
-from ..codec import StrictCodec, codec_for
-from ..editions import Edition, edition_ids, load_edition
+from ..codec.jsonvalue import OpenValue
+from ..codec.strict import StrictCodec, codec_for
 from ..errors import ConformanceError
-from ..jsonvalue import OpenValue
+from ..standards.asn1schema import STRING_TYPES
+from ..standards.editions import Edition, edition_ids, load_edition
 from .model import MODES, Vector, VectorArgumentError, VectorClass, Violation, path_text
 from .schema import VISIBLE_ALPHABET, Node, Schema, schema_for
 
@@ -512,7 +512,7 @@ def _patch_enum(
     edition: Edition, type_name: str, data: bytes, path: tuple[str | int, ...], node: Node, index: int
 ) -> bytes:
     """Overwrite the index bits of the ENUMERATED at ``path`` in a valid encoding with ``index``."""
-    from .. import bittrace
+    from ..codec import bittrace
 
     spans = [span for span in bittrace.trace(edition, type_name, data).spans if span.path == path]
     if not spans:

@@ -26,7 +26,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from ..codec import codec_for
+from ..codec.strict import codec_for
 from .codetables import EVENT_SOURCES, EVENT_TYPES, SIGN_TYPES, code
 from .model import Vector, VectorArgumentError, VectorClass
 

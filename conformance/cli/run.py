@@ -1,0 +1,243 @@
+"""``v2xc run``: a profile against a device, verdicts to the console, the journal and the reports.
+
+Exit codes: 0 every executed case passed (not-applicable and not-tested cases are reported, not failed);
+1 a case failed or was inconclusive; 2 usage or configuration error; 3 harness error (a case ended in error, or
+the transport could not be opened).
+"""
+
+from __future__ import annotations
+
+import gc
+import sys
+from collections.abc import Mapping
+from datetime import UTC, datetime
+from pathlib import Path
+
+import click
+
+from ..engine.console import ConsoleListener
+from ..engine.context import EvidenceLog, RunContext
+from ..engine.events import Listener, RunFinished
+from ..engine.journal import Journal, read_journal
+from ..engine.model import Verdict
+from ..engine.preflight import DEFAULT_CONNECT_S, check_reachable
+from ..engine.runner import Engine
+from ..engine.timing import TimingMonitor
+from ..errors import UsageError
+from .runsetup import RunSetup, prepare, record_timing, resume
+from .util import guard
+
+EXIT_PASS, EXIT_FAIL, EXIT_USAGE, EXIT_HARNESS = 0, 1, 2, 3
+
+
+def exit_code(finished: RunFinished) -> int:
+    """The documented exit code for a finished run."""
+    if finished.summary.get(Verdict.ERROR.value, 0):
+        return EXIT_HARNESS
+    if finished.summary.get(Verdict.FAIL.value, 0) or finished.summary.get(Verdict.INCONC.value, 0):
+        return EXIT_FAIL
+    return EXIT_PASS
+
+
+def _settle_memory() -> None:
+    """Compile every edition now and freeze the heap, so that no compile or full garbage collection pauses the
+    process during timed observation windows (the compiled ASN.1 graphs are large; a full collection over them takes
+    tens of milliseconds, enough to distort a measured 100 ms interval)."""
+    from ..codec.strict import codec_for
+    from ..standards.editions import edition_ids
+
+    for edition in edition_ids():
+        codec_for(edition)
+    gc.collect()
+    gc.freeze()
+    # Hand the interpreter lock over sooner (default 5 ms): the upper tester's reader thread should not wait behind
+    # the receive loop's decoding (receive times themselves come from the kernel and do not depend on it).
+    sys.setswitchinterval(0.0005)
+
+
+def _start_timing(setup: RunSetup, pixit_values: Mapping[str, object]) -> TimingMonitor:
+    """Measure this machine's timing budget, start the host probe and record the budget in ``run.json``."""
+    threshold = pixit_values.get("timing.overload_wakeup_ms")
+    monitor = TimingMonitor.start(overload_wakeup_ms=float(threshold) if isinstance(threshold, (int, float)) else None)
+    assert monitor.budget is not None
+    record_timing(setup.out_dir, monitor.budget)
+    return monitor
+
+
+def execute(
+    setup: RunSetup,
+    target: str,
+    *,
+    extra_listeners: list[Listener] | None = None,
+    console: ConsoleListener | None = None,
+) -> RunFinished:
+    """Open the transport, run every case not yet in the journal, close everything; return the final event."""
+    from ..transports import open_transport
+
+    done = read_journal(setup.out_dir).cases if (setup.out_dir / "journal.ndjson").exists() else {}
+    _settle_memory()
+    pixit_values = dict(setup.pixit.values) if setup.pixit else {}
+    transport = open_transport(target, pixit=pixit_values)
+    timing = _start_timing(setup, pixit_values)
+    try:
+        transport.open()
+    except BaseException:
+        timing.stop()
+        raise
+    evidence = EvidenceLog(setup.out_dir / "evidence.ndjson")
+    context = RunContext(
+        edition=setup.edition,
+        transport=transport,
+        evidence=evidence,
+        parameters=setup.parameters,
+        pixit=pixit_values,
+        timing=timing,
+    )
+    listeners: list[Listener] = [Journal(setup.out_dir), console or ConsoleListener(), *(extra_listeners or [])]
+    metadata = {**setup.metadata, "profile": setup.profile.id, "started": datetime.now(UTC).isoformat()}
+    metadata.pop("plan", None)  # the plan is in run.json; the journal header stays small
+    try:
+        connect = pixit_values.get("timeouts.connect_s")
+        metadata["reachability"] = check_reachable(
+            context,
+            setup.cases,
+            timeout_s=float(connect) if isinstance(connect, (int, float)) else DEFAULT_CONNECT_S,
+            done=set(done),
+        )
+        engine = Engine(
+            setup.cases,
+            context,
+            listeners,
+            run_id=setup.run_id,
+            out_dir=str(setup.out_dir),
+            metadata=metadata,
+            done=done,
+        )
+        return engine.run()
+    finally:
+        transport.close()
+        timing.stop()
+        evidence.close()
+
+
+def _write_reports(out_dir: Path, waivers: Path | None) -> int:
+    """Render report.json, report.html, report.junit.xml and report.md into the run folder; return the CI gate's
+    exit code (the run's exit code with unexpired waivers honoured)."""
+    from ..reports import write_reports
+
+    report = write_reports(out_dir, waivers=waivers)
+    return int(report["gate"]["exit_code"])
+
+
+@click.command(name="run")
+@click.option("--profile", "profile_id", help="Profile id (see `v2xc profiles list`) or a profile file.")
+@click.option(
+    "--target",
+    help="Device under test: udp://HOST:PORT?listen=LPORT, mqtt://..., file://..., pcap://..., "
+    "sim://rsu, sim://obu (see README).",
+)
+@click.option(
+    "--pics",
+    "pics_path",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    help="Capability statement of the device (required except for sim:// targets).",
+)
+@click.option(
+    "--pixit",
+    "pixit_path",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    help="Lab parameters (addresses, ids, timeouts, credentials).",
+)
+@click.option(
+    "--out",
+    "out_dir",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=None,
+    help="Run folder (default reports/run-<time>-<profile>).",
+)
+@click.option("--seed", type=int, default=1, show_default=True, help="Seed of generated vectors.")
+@click.option("-k", "keyword", default=None, help="Only requirements matching this expression (id, tag, title).")
+@click.option("--edition", default=None, help="Message edition the device speaks (default: the profile's).")
+@click.option(
+    "--observation-window",
+    type=float,
+    default=None,
+    help="Seconds of passive observation (overrides the profile's observation_window_s).",
+)
+@click.option(
+    "--resume",
+    "resume_dir",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=None,
+    help="Continue a killed or interrupted run in this folder without redoing finished cases.",
+)
+@click.option(
+    "--waivers",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    default=None,
+    help="Waivers file: waived results are shown as such and do not fail the exit code until they expire.",
+)
+@click.option(
+    "--clause-map",
+    "clause_map",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    default=None,
+    help="The laboratory's clause map (YAML): clauses it confirmed in the standards, by whom and when; the "
+    "reports mark those references verified (see docs/reports.md). Kept in the run folder.",
+)
+def run_command(
+    profile_id: str | None,
+    target: str | None,
+    pics_path: Path | None,
+    pixit_path: Path | None,
+    out_dir: Path | None,
+    seed: int,
+    keyword: str | None,
+    edition: str | None,
+    observation_window: float | None,
+    resume_dir: Path | None,
+    waivers: Path | None,
+    clause_map: Path | None,
+) -> None:
+    """Run a profile against a device under test and write verdicts, evidence and reports.
+
+    Exit: 0 all executed cases pass, 1 a fail or inconclusive, 2 usage/configuration error, 3 harness error.
+    """
+    with guard():
+        if resume_dir is not None:
+            if clause_map is not None:
+                raise UsageError(
+                    "--clause-map cannot be combined with --resume: the run folder keeps the map it started with.",
+                    hint=f"Apply another map with `v2xc report render {resume_dir} --clause-map FILE`.",
+                )
+            setup, args = resume(resume_dir)
+            target = str(args["target"])
+        else:
+            if not profile_id or not target:
+                raise UsageError(
+                    "--profile and --target are required (or --resume DIR).",
+                    hint="e.g. v2xc run --profile csae53-2020-rsu --target sim://rsu",
+                )
+            stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
+            folder = out_dir or Path("reports") / f"run-{stamp}-{Path(profile_id).stem}"
+            setup = prepare(
+                profile_id=profile_id,
+                target=target,
+                pics_path=pics_path,
+                pixit_path=pixit_path,
+                out_dir=folder,
+                keyword=keyword,
+                seed=seed,
+                edition=edition,
+                observation_window=observation_window,
+                clause_map=clause_map,
+            )
+        finished = execute(setup, target)
+        gate = _write_reports(setup.out_dir, waivers)
+        click.echo(f"results: {setup.out_dir} (report.html, report.json, report.junit.xml, report.md)")
+        sys.exit(gate if waivers is not None else exit_code(finished))
+
+
+def register(main: click.Group) -> None:
+    """Add ``run`` to the ``v2xc`` command group."""
+    main.add_command(run_command)

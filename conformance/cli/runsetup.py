@@ -1,0 +1,290 @@
+"""Set up a run: profile + PICS + PIXIT + filters → plan → planned cases, run folder and metadata (``run.json``).
+
+Run folder layout (read by the reports, documented in README.md "Run folder"):
+
+=======================  ====================================================================================
+``run.json``             what was run: tool, profile (+ file hashes), catalogue digest, edition (+ ASN.1 hash),
+                         target, seed, keyword, parameters, PICS review, redacted PIXIT, the full plan
+``journal.ndjson``       one record per decided verdict (flushed and fsynced as decided), run/end records
+``evidence.ndjson``      every frame sent and received: raw bytes, MessageFrame bytes, timestamps
+``pics.yaml``            the capability statement used (a copy, or the reference device's)
+=======================  ====================================================================================
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import shutil
+import uuid
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from .. import __version__
+from ..catalogue import (
+    Catalogue,
+    Pics,
+    Pixit,
+    Plan,
+    Profile,
+    Status,
+    bundled_catalogue,
+    load_pics,
+    load_pixit,
+    load_profile,
+    make_plan,
+)
+from ..catalogue.clausemap import CLAUSE_MAP_FILE, load_clause_map
+from ..devices.reference_pics import reference_pics_yaml, reference_role
+from ..engine.registry import registered_checks
+from ..engine.runner import CheckCall, PlannedCase
+from ..engine.timing import TimingBudget
+from ..errors import ConfigurationError, UsageError
+from ..standards.editions import load_edition
+from .targetcheck import check_addresses, check_upper_tester
+
+RUN_FILE = "run.json"
+
+
+@dataclass
+class RunSetup:
+    """Everything needed to start (or resume) a run."""
+
+    out_dir: Path
+    run_id: str
+    catalogue: Catalogue
+    profile: Profile
+    pics: Pics
+    pixit: Pixit | None
+    plan: Plan
+    cases: list[PlannedCase]
+    edition: str
+    parameters: dict[str, Any]
+    metadata: dict[str, Any]
+
+
+def _sha256(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def planned_cases(plan: Plan) -> list[PlannedCase]:
+    """Turn plan entries into engine cases (one case per requirement, in plan order)."""
+    cases = []
+    for entry in plan.entries:
+        requirement = entry.requirement
+        cases.append(
+            PlannedCase(
+                case_id=requirement.id,
+                requirement_id=requirement.id,
+                title=requirement.title.en,
+                clause="; ".join(str(reference) for reference in requirement.references),
+                framework_node=", ".join(requirement.framework),
+                status=entry.status.value,
+                reason=entry.reason,
+                checks=tuple(
+                    CheckCall(check.id, {p.name: p.value for p in check.parameters}) for check in entry.checks
+                ),
+            )
+        )
+    return cases
+
+
+def _edition(plan: Plan, requested: str | None) -> str:
+    if requested:
+        load_edition(requested)  # unknown edition → EditionError listing the valid ones
+        return requested
+    editions = sorted(
+        {e.requirement.edition for e in plan.entries if e.status is Status.SELECTED and e.requirement.edition}
+    )
+    if len(editions) == 1:
+        return editions[0]
+    if not editions:
+        raise UsageError(
+            f"Profile {plan.profile.id} selects no edition-specific requirement for this device, so the message "
+            "edition is unknown.",
+            hint="Give --edition (see `v2xc editions`).",
+        )
+    raise UsageError(
+        f"Profile {plan.profile.id} mixes editions {', '.join(editions)}.",
+        hint="Give --edition to say which one the device under test speaks.",
+    )
+
+
+def _plan_record(plan: Plan) -> list[dict[str, object]]:
+    return [entry.as_dict() for entry in plan.entries]
+
+
+def prepare(
+    *,
+    profile_id: str,
+    target: str,
+    pics_path: Path | None,
+    pixit_path: Path | None,
+    out_dir: Path,
+    keyword: str | None,
+    seed: int,
+    edition: str | None,
+    observation_window: float | None,
+    clause_map: Path | None = None,
+) -> RunSetup:
+    """Load and check everything, create the run folder and write ``run.json``; nothing runs yet.
+
+    ``clause_map`` is a laboratory's clause map (checked here, copied into the run folder, applied by the reports).
+    """
+    catalogue = bundled_catalogue()
+    profile = load_profile(profile_id, catalogue)
+    if profile.abstract:
+        raise UsageError(
+            f"Profile {profile.id} is a building block, not a runnable profile.",
+            hint="`v2xc profiles list` shows the runnable profiles.",
+        )
+    if (out_dir / "journal.ndjson").exists():
+        raise UsageError(
+            f"{out_dir} already holds a run.",
+            hint=f"Continue it with `v2xc run --resume {out_dir}`, or give another --out.",
+        )
+    from ..transports import open_transport
+
+    transport = open_transport(target)  # a malformed target URL is reported before anything is written
+    role = reference_role(target)
+    if pics_path is None and (role is None or role not in profile.roles):
+        raise UsageError(
+            "--pics is required: the capability statement of the device under test selects what is tested.",
+            hint=f"Write one with `v2xc pics template --profile {profile.id}` and check it with `v2xc pics check`.",
+        )
+    if pics_path is not None:
+        pics = load_pics(pics_path, profile, catalogue)  # a broken statement is reported before anything is written
+    pixit = load_pixit(pixit_path, profile, catalogue) if pixit_path is not None else None
+    check_addresses(target, transport, pixit)  # the URL, the PICS and the PIXIT must not contradict one another
+    if pics_path is not None:
+        check_upper_tester(target, transport, pics)
+    confirmed = load_clause_map(clause_map, catalogue) if clause_map is not None else None  # checked before writing
+    out_dir.mkdir(parents=True, exist_ok=True)
+    if clause_map is not None:
+        shutil.copyfile(clause_map, out_dir / CLAUSE_MAP_FILE)
+    pics_copy = out_dir / "pics.yaml"
+    if pics_path is not None:
+        shutil.copyfile(pics_path, pics_copy)
+    else:
+        assert role is not None
+        pics_copy.write_text(
+            reference_pics_yaml(profile, catalogue, role, dsmp="framing=dsmp" in target), encoding="utf-8"
+        )
+        pics = load_pics(pics_copy, profile, catalogue)
+    plan = make_plan(catalogue, profile, pics, keyword=keyword, available_checks=set(registered_checks()))
+    chosen = _edition(plan, edition)
+    parameters = {name: parameter.value for name, parameter in profile.parameters.items()}
+    if observation_window is not None:
+        parameters["observation_window_s"] = observation_window
+    parameters["seed"] = seed
+    run_id = f"{datetime.now(UTC):%Y%m%dT%H%M%SZ}-{uuid.uuid4().hex[:8]}"
+    review = plan.review
+    metadata: dict[str, Any] = {
+        "run_id": run_id,
+        "tool": {"name": "v2x-conformance", "version": __version__},
+        "created": datetime.now(UTC).isoformat(timespec="seconds"),
+        "profile": {
+            "id": profile.id,
+            "title": {"zh": profile.title.zh, "en": profile.title.en},
+            "source": profile.source,
+            "chain": list(profile.chain),
+            "sha256": _sha256(Path(profile.source)) if Path(profile.source).is_file() else None,
+        },
+        "catalogue": {"digest": catalogue.digest, "files": list(catalogue.files)},
+        "edition": {"id": chosen, "asn1_sha256": load_edition(chosen).sha256},
+        "target": target,
+        "seed": seed,
+        "keyword": keyword,
+        "parameters": parameters,
+        "pics": {
+            "file": pics_copy.name,
+            "source": str(pics_path) if pics_path else "reference device",
+            "sha256": _sha256(pics_copy),
+            "role": pics.role.value,
+            "implementation": dict(pics.implementation),
+            "review": {"conformant": review.conformant, "findings": [vars_of(f) for f in review.findings]},
+        },
+        "pixit": {"source": str(pixit_path) if pixit_path else None, "values": pixit.redacted() if pixit else {}},
+        "clause_map": (
+            {"file": CLAUSE_MAP_FILE, **confirmed.summary(), "source": str(clause_map)} if confirmed else None
+        ),
+        "plan": _plan_record(plan),
+        "plan_counts": plan.counts(),
+        "resume": {
+            "profile_id": profile_id,
+            "target": target,
+            "pics": str(pics_path) if pics_path else None,
+            "pixit": str(pixit_path) if pixit_path else None,
+            "keyword": keyword,
+            "seed": seed,
+            "edition": edition,
+            "observation_window": observation_window,
+        },
+    }
+    (out_dir / RUN_FILE).write_text(json.dumps(metadata, indent=2, ensure_ascii=False), encoding="utf-8")
+    return RunSetup(
+        out_dir, run_id, catalogue, profile, pics, pixit, plan, planned_cases(plan), chosen, parameters, metadata
+    )
+
+
+def vars_of(finding: Any) -> dict[str, Any]:
+    """A PICS review finding as a plain mapping."""
+    return {name: getattr(finding, name) for name in ("item", "status", "answer", "verdict", "reason")}
+
+
+def resume(out_dir: Path) -> tuple[RunSetup, Mapping[str, Any]]:
+    """Rebuild the setup of an earlier run from its ``run.json`` (the plan is recomputed and must be identical)."""
+    path = out_dir / RUN_FILE
+    if not path.is_file():
+        raise ConfigurationError(
+            f"{out_dir} holds no run (no {RUN_FILE}).",
+            hint="--resume takes the output folder of an earlier `v2xc run`.",
+        )
+    metadata = json.loads(path.read_text(encoding="utf-8"))
+    args = metadata["resume"]
+    catalogue = bundled_catalogue()
+    profile = load_profile(args["profile_id"], catalogue)
+    pics = load_pics(out_dir / metadata["pics"]["file"], profile, catalogue)
+    pixit = load_pixit(Path(args["pixit"]), profile, catalogue) if args.get("pixit") else None
+    plan = make_plan(catalogue, profile, pics, keyword=args.get("keyword"), available_checks=set(registered_checks()))
+    if _plan_record(plan) != metadata["plan"]:
+        raise ConfigurationError(
+            "The plan of this run has changed since it started (catalogue, profile or checks differ).",
+            hint="Resume with the same toolkit version and data, or start a new run.",
+        )
+    setup = RunSetup(
+        out_dir,
+        metadata["run_id"],
+        catalogue,
+        profile,
+        pics,
+        pixit,
+        plan,
+        planned_cases(plan),
+        metadata["edition"]["id"],
+        dict(metadata["parameters"]),
+        metadata,
+    )
+    return setup, args
+
+
+def record_timing(out_dir: Path, budget: TimingBudget) -> None:
+    """Add the run's measured timing budget, its clock and the decision rule to ``run.json`` (key ``timing``)."""
+    from ..engine.timing import DECISION_RULE
+
+    path = out_dir / RUN_FILE
+    data = json.loads(path.read_text(encoding="utf-8"))
+    timing = budget.as_dict()
+    data["timing"] = {
+        "clock": timing.pop("clock"),
+        "decision_rule": DECISION_RULE,
+        "coverage_factor": timing.pop("coverage_factor"),
+        "budget": timing,
+        "measured": datetime.now(UTC).isoformat(timespec="seconds"),
+    }
+    temporary = path.with_suffix(".json.tmp")
+    temporary.write_text(json.dumps(data, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+    temporary.replace(path)

@@ -1,0 +1,238 @@
+"""``v2xc sim rsu|obu``: run a built-in reference device standalone on the network (the lead wires
+:func:`register` into ``conformance.cli``).
+
+Example: ``v2xc sim rsu --send-to 127.0.0.1:15000 --listen 15001 --ut-port 15002 --fault skip-msgcnt`` sends the
+RSU's frames to 127.0.0.1:15000, receives test frames on 15001 and answers the upper tester on 15002, until
+Ctrl-C or ``--duration`` seconds.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import sys
+import threading
+import time
+
+import click
+
+from ..devices import DEVICES, DeviceConfig, faults_for, parse_faults, parse_rates
+from ..errors import ConformanceError
+from ..network.framing import Framing
+
+
+def _address(text: str) -> tuple[str, int]:
+    host, _, port = text.rpartition(":")
+    if not host or not port.isdigit() or not 0 < int(port) < 65536:
+        raise click.BadParameter(f"{text!r} is not HOST:PORT (e.g. 127.0.0.1:15000)", param_hint="--send-to")
+    return host, int(port)
+
+
+def _run(
+    device: str,
+    send_to: str | None,
+    listen: int,
+    ut_port: int,
+    no_ut: bool,
+    bind: str,
+    faults: tuple[str, ...],
+    edition: str,
+    rates: str,
+    framing: str,
+    duration: float | None,
+    list_faults: bool,
+    announce: bool = False,
+) -> None:
+    if list_faults:
+        for fault in faults_for(device):
+            name = fault.name + (":ARG" if fault.argument else "")
+            arg = f" ARG: {fault.argument}." if fault.argument else ""
+            click.echo(f"{name:24} {fault.summary}{arg}")
+        return
+    if send_to is None:
+        raise click.UsageError("--send-to HOST:PORT is required (where the device sends its frames).")
+    cls = DEVICES[device]
+    try:
+        config = DeviceConfig(
+            send_to=_address(send_to),
+            listen=listen,
+            ut_port=None if no_ut else ut_port,
+            bind=bind,
+            edition=edition,
+            framing=Framing(framing),
+            rates=parse_rates(rates, cls.DEFAULT_RATES),
+            faults=parse_faults(faults, device),
+        )
+        sim = cls(config)
+    except ConformanceError as exc:
+        if announce:
+            _announce({"error": exc.describe(), "exit_code": exc.exit_code})
+        click.echo(f"error: {exc.describe()}", err=True)
+        sys.exit(exc.exit_code)
+    priority = _raise_priority() if announce else None
+    stdin_closed = threading.Event()
+    if announce:
+        threading.Thread(target=_watch_stdin, args=(stdin_closed,), name="sim-stdin", daemon=True).start()
+    ut = f", upper tester on {bind}:{sim.ut_port}" if sim.ut_port is not None else ", no upper tester"
+    rate_text = ", ".join(f"{kind} {hz:g} Hz" for kind, hz in sim.rates.items())
+    click.echo(
+        f"reference {device} ({edition}, {rate_text}): frames to {send_to}, test frames on {bind}:{sim.port}{ut}; "
+        f"faults: {', '.join(sorted(sim.faults)) or 'none'}. Ctrl-C stops.",
+        err=True,
+    )
+    deadline = None if duration is None else time.monotonic() + duration
+    _settle(edition)
+    sim.start()
+    if announce:
+        _announce(
+            {
+                "ready": True,
+                "pid": os.getpid(),
+                "port": sim.port,
+                "ut_port": sim.ut_port,
+                "rates": sim.rates,
+                "faults": sorted(sim.faults),
+                "priority": priority,
+            }
+        )
+    try:
+        while (deadline is None or time.monotonic() < deadline) and not stdin_closed.is_set():
+            step = 0.2 if deadline is None else max(0.0, min(0.2, deadline - time.monotonic()))
+            if sim.wait(step) and sim.crashed:
+                click.echo(f"reference {device} stopped (crash-on-malformed).", err=True)
+                if announce:
+                    _announce({"event": "crashed"})
+                break
+    except KeyboardInterrupt:
+        pass
+    finally:
+        sim.stop()
+    click.echo(f"reference {device} sent {sum(sim.sent.values())} frames, received {sim.received}.", err=True)
+
+
+def _settle(edition: str) -> None:
+    """Compile the edition now and freeze the heap, so that no compile or full garbage collection (tens of ms over
+    the compiled ASN.1 graphs) delays a scheduled transmission."""
+    import gc
+
+    from ..codec.strict import codec_for
+
+    codec_for(edition)
+    gc.collect()
+    gc.freeze()
+
+
+def _announce(message: dict[str, object]) -> None:
+    """Write one JSON line to standard output (the ``--announce`` protocol of ``sim://`` targets)."""
+    with contextlib.suppress(OSError, ValueError):  # the toolkit that started us has gone: nobody to tell
+        sys.stdout.write(json.dumps(message) + "\n")
+        sys.stdout.flush()
+
+
+def _watch_stdin(closed: threading.Event) -> None:
+    """Set ``closed`` when standard input ends: the toolkit that started this device has stopped or died."""
+    with contextlib.suppress(OSError, ValueError):
+        while sys.stdin.buffer.read(4096):
+            pass
+    closed.set()
+
+
+def _raise_priority() -> int | None:
+    """Ask the OS to schedule this device process ahead of ordinary work (nice -5), as a lab runs its
+    instruments; allowed only to privileged users, silently skipped otherwise. Returns the niceness now in force."""
+    with contextlib.suppress(OSError, AttributeError):
+        os.setpriority(os.PRIO_PROCESS, 0, -5)
+    try:
+        return os.getpriority(os.PRIO_PROCESS, 0)
+    except (OSError, AttributeError):
+        return None
+
+
+def _device_command(device: str) -> click.Command:
+    defaults = DEVICES[device].DEFAULT_RATES
+    rate_help = ", ".join(f"{kind}:{hz:g}" for kind, hz in defaults.items())
+
+    @click.command(name=device, context_settings={"help_option_names": ["-h", "--help"]})
+    @click.option(
+        "--send-to", metavar="HOST:PORT", help="Where the device sends its frames (the toolkit's listen port)."
+    )
+    @click.option(
+        "--listen",
+        type=click.IntRange(0, 65535),
+        default=0,
+        show_default=True,
+        help="UDP port for test frames from the toolkit (0: any free port, printed).",
+    )
+    @click.option(
+        "--ut-port",
+        type=click.IntRange(0, 65535),
+        default=0,
+        show_default=True,
+        help="UDP port of the upper tester (0: any free port, printed).",
+    )
+    @click.option("--no-ut", is_flag=True, help="Run without an upper tester.")
+    @click.option("--bind", default="127.0.0.1", show_default=True, help="Local address of the device's sockets.")
+    @click.option(
+        "--fault",
+        "faults",
+        multiple=True,
+        metavar="NAME[:ARG]",
+        help="Fault switch (repeatable, or comma-separated); see --list-faults.",
+    )
+    @click.option(
+        "--edition", type=click.Choice(["csae53-2020", "csae53-2019"]), default="csae53-2020", show_default=True
+    )
+    @click.option("--rates", default="", metavar="KIND:HZ[,...]", help=f"Transmission rates (default {rate_help}).")
+    @click.option("--framing", type=click.Choice([f.value for f in Framing]), default="none", show_default=True)
+    @click.option(
+        "--duration",
+        type=click.FloatRange(min=0, min_open=True),
+        default=None,
+        help="Stop after this many seconds (default: until Ctrl-C).",
+    )
+    @click.option("--list-faults", is_flag=True, help="List the fault switches and exit.")
+    @click.option(
+        "--announce",
+        is_flag=True,
+        help="Print the device's ports as one JSON line on standard output once it runs, and stop when standard "
+        "input closes (how sim:// targets start the device as a child process).",
+    )
+    def command(
+        send_to: str | None,
+        listen: int,
+        ut_port: int,
+        no_ut: bool,
+        bind: str,
+        faults: tuple[str, ...],
+        edition: str,
+        rates: str,
+        framing: str,
+        duration: float | None,
+        list_faults: bool,
+        announce: bool,
+    ) -> None:
+        _run(
+            device, send_to, listen, ut_port, no_ut, bind, faults, edition, rates, framing, duration, list_faults,
+            announce,
+        )
+
+    command.help = (
+        f"Run the built-in reference {device.upper()} over UDP until Ctrl-C or --duration "
+        f"(frames: {rate_help} Hz by default)."
+    )
+    return command
+
+
+@click.group(name="sim", context_settings={"help_option_names": ["-h", "--help"]})
+def sim() -> None:
+    """Run a built-in reference device (RSU or OBU) on the network, with optional fault switches."""
+
+
+for _name in DEVICES:
+    sim.add_command(_device_command(_name))
+
+
+def register(main: click.Group) -> None:
+    """Add ``v2xc sim rsu|obu`` to the ``v2xc`` command group."""
+    main.add_command(sim)
