@@ -152,7 +152,7 @@ def measure_budget(
         load = (0.0, 0.0, 0.0)
     return TimingBudget(
         clock=CLOCK_DESCRIPTION,
-        resolution_ms=clock_resolution() * 1000.0,
+        resolution_ms=round(clock_resolution() * 1000.0, 9),
         kernel_timestamps=kernel,
         loopback_ms=loopback,
         wakeup_ms=_wakeups(wakeup_samples),
@@ -313,11 +313,11 @@ def measurement(
     limit: Any = [lower, upper] if kind == "range" else (upper if upper is not None else lower)
     return {
         "quantity": quantity,
-        "value": round(value, 3),
+        "value": round(value, 3) if abs(value) >= 1 else float(f"{value:.4g}"),
         "unit": unit,
         "limit": limit,
         "limit_kind": kind,
-        "uncertainty": round(uncertainty, 3),
+        "uncertainty": float(f"{uncertainty:.4g}"),  # significant digits: a rate's U is a few µHz
         "coverage_factor": COVERAGE_FACTOR,
         "decision": {Verdict.PASS: "pass", Verdict.FAIL: "fail"}.get(decision, "inconclusive"),
         "window": window.as_dict() if window is not None else None,
