@@ -91,7 +91,7 @@ def timing_observation(
     elif verdict is Verdict.INCONC:
         message = f"{quantity}: " + describe_uncertain(value, limit_text, uncertainty, unit)
     else:
-        message = texts[verdict] + f" (U = {uncertainty:.3f} {unit}, k = 2)"
+        message = texts[verdict] + f" (U = {uncertainty:.3g} {unit}, k = 2)"
     record = measurement(
         quantity, value, unit=unit, uncertainty=uncertainty, decision=verdict, upper=upper, lower=lower, window=window
     )

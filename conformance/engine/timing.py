@@ -327,7 +327,7 @@ def measurement(
 def describe_uncertain(value: float, limit: str, uncertainty: float, unit: str) -> str:
     """Text for an inconclusive timing value: value, limit and uncertainty."""
     return (
-        f"{value:.3f} {unit} is within the measurement uncertainty U = {uncertainty:.3f} {unit} (k = 2) of its limit "
+        f"{value:.3f} {unit} is within the measurement uncertainty U = {uncertainty:.3g} {unit} (k = 2) of its limit "
         f"{limit}: neither conformity nor non-conformity can be stated"
     )
 
