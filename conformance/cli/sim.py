@@ -43,7 +43,14 @@ def _run(
     duration: float | None,
     list_faults: bool,
     announce: bool = False,
+    print_pics: bool = False,
+    profile_id: str | None = None,
 ) -> None:
+    if print_pics:
+        _print_pics(device, profile_id, framing, upper_tester=not no_ut)
+        return
+    if profile_id is not None:
+        raise click.UsageError("--profile goes with --print-pics (the profile the capability statement is for).")
     if list_faults:
         for fault in faults_for(device):
             name = fault.name + (":ARG" if fault.argument else "")
@@ -109,6 +116,34 @@ def _run(
     finally:
         sim.stop()
     click.echo(f"reference {device} sent {sum(sim.sent.values())} frames, received {sim.received}.", err=True)
+
+
+#: The profile whose capability statement ``--print-pics`` prints when no ``--profile`` is given.
+DEFAULT_PROFILES = {"rsu": "csae53-2020-rsu", "obu": "csae53-2020-obu"}
+
+
+def _print_pics(device: str, profile_id: str | None, framing: str, *, upper_tester: bool) -> None:
+    """Print the reference device's own capability statement (a PICS file) for ``profile_id``."""
+    from ..catalogue import bundled_catalogue, load_profile
+    from ..devices.reference_pics import reference_pics_yaml, reference_role
+    from ..errors import UsageError
+    from .util import guard
+
+    with guard():
+        catalogue = bundled_catalogue()
+        profile = load_profile(profile_id or DEFAULT_PROFILES[device], catalogue)
+        role = reference_role(f"sim://{device}")
+        assert role is not None
+        if profile.abstract or role not in profile.roles:
+            raise UsageError(
+                f"Profile {profile.id} is not a runnable profile for an {role.value} "
+                f"(roles: {', '.join(r.value for r in profile.roles) or 'none'}).",
+                hint=f"`v2xc profiles list` shows the profiles (default for {device}: {DEFAULT_PROFILES[device]}).",
+            )
+        statement = reference_pics_yaml(
+            profile, catalogue, role, dsmp=framing == Framing.DSMP.value, upper_tester=upper_tester
+        )
+        click.echo(statement, nl=False)
 
 
 def _settle(edition: str) -> None:
@@ -193,6 +228,18 @@ def _device_command(device: str) -> click.Command:
     )
     @click.option("--list-faults", is_flag=True, help="List the fault switches and exit.")
     @click.option(
+        "--print-pics",
+        is_flag=True,
+        help="Print the device's own capability statement (a PICS file for --profile; it follows --framing and "
+        "--no-ut) and exit.",
+    )
+    @click.option(
+        "--profile",
+        "profile_id",
+        default=None,
+        help=f"Profile of the --print-pics statement (default {DEFAULT_PROFILES[device]}).",
+    )
+    @click.option(
         "--announce",
         is_flag=True,
         help="Print the device's ports as one JSON line on standard output once it runs, and stop when standard "
@@ -210,11 +257,13 @@ def _device_command(device: str) -> click.Command:
         framing: str,
         duration: float | None,
         list_faults: bool,
+        print_pics: bool,
+        profile_id: str | None,
         announce: bool,
     ) -> None:
         _run(
             device, send_to, listen, ut_port, no_ut, bind, faults, edition, rates, framing, duration, list_faults,
-            announce,
+            announce, print_pics, profile_id,
         )
 
     command.help = (

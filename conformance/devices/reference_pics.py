@@ -61,11 +61,17 @@ def reference_role(target: str) -> Role | None:
     return None
 
 
-def reference_pics_yaml(profile: Profile, catalogue: Catalogue, role: Role, *, dsmp: bool = False) -> str:
-    """A PICS file for ``profile`` answering every yes/no item the way the reference device behaves."""
+def reference_pics_yaml(
+    profile: Profile, catalogue: Catalogue, role: Role, *, dsmp: bool = False, upper_tester: bool = True
+) -> str:
+    """A PICS file for ``profile`` answering every yes/no item the way the reference device behaves (``dsmp``: it
+    frames with DSMP; ``upper_tester``: False for a device started with ``v2xc sim ... --no-ut``)."""
     supported = CAPABILITIES[role] | ({"IUT.DSMP"} if dsmp else frozenset())
+    if not upper_tester:
+        supported -= {"IUT.UPPER-TESTER"}
     lines = [
-        "# Capability statement of the v2x-conformance built-in reference device (written by v2xc run).",
+        "# Capability statement of the v2x-conformance built-in reference device (written by v2xc run or "
+        "`v2xc sim --print-pics`).",
         "pics:",
         f"  profile: {profile.id}",
         f"  role: {role.value}",

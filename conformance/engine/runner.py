@@ -185,8 +185,7 @@ class Engine:
         self.context.stop.set()
 
     def _run(self) -> RunFinished:
-        total = len(self.cases)
-        self._emit(RunStarted(self.run_id, self.out_dir, self.metadata, total))
+        self.begin()
         results: list[CaseResult] = []
         for index, case in enumerate(self.cases, start=1):
             if case.case_id in self.done:
@@ -194,11 +193,24 @@ class Engine:
                 continue
             if self.context.stop.is_set():
                 break
-            self._emit(CaseStarted(case.case_id, case.requirement_id, case.title, index, total))
-            result = run_case(case, self.context)
-            results.append(result)
-            self._emit(CaseFinished(result, index, total))
-        interrupted = self.context.stop.is_set() and len(results) < total
+            results.append(self.run_one(case, index))
+        return self.finish(results, interrupted=self.context.stop.is_set() and len(results) < len(self.cases))
+
+    # The steps of a run, for front ends that drive the cases one by one (the pytest plugin: one item per case).
+    def begin(self) -> None:
+        """Emit :class:`RunStarted` (the journal's run header)."""
+        self._emit(RunStarted(self.run_id, self.out_dir, self.metadata, len(self.cases)))
+
+    def run_one(self, case: PlannedCase, index: int) -> CaseResult:
+        """Run one case (``index``: its 1-based place in the plan), emitting its started and finished events."""
+        total = len(self.cases)
+        self._emit(CaseStarted(case.case_id, case.requirement_id, case.title, index, total))
+        result = run_case(case, self.context)
+        self._emit(CaseFinished(result, index, total))
+        return result
+
+    def finish(self, results: list[CaseResult], *, interrupted: bool) -> RunFinished:
+        """Emit and return :class:`RunFinished` for ``results`` (in plan order)."""
         finished = RunFinished(self.run_id, summarise(results), interrupted, results)
         self._emit(finished)
         return finished
