@@ -10,7 +10,7 @@ first problem raises :class:`ConfigurationError` with file:line:column and the v
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import replace
 from functools import cache
 from pathlib import Path
@@ -329,14 +329,31 @@ def _for_edition(checks: tuple[CheckRef, ...], edition: str) -> tuple[CheckRef, 
     )
 
 
-def load_catalogue(directory: Path = REQUIREMENTS_DIR, framework_file: Path = FRAMEWORK_FILE) -> Catalogue:
-    """Load every ``*.yaml`` catalogue file of ``directory`` and the framework, and cross-check them."""
+def load_catalogue(
+    directory: Path = REQUIREMENTS_DIR, framework_file: Path = FRAMEWORK_FILE, overlays: Sequence[Path] = ()
+) -> Catalogue:
+    """Load every ``*.yaml`` catalogue file of ``directory`` and the framework, and cross-check them.
+
+    ``overlays`` are a laboratory's own catalogue directories: their ``*.yaml`` files are added to the catalogue
+    (new requirements, PICS and PIXIT items); they cannot redefine a bundled id (a duplicate id is an error, at the
+    overlay's file:line:column).
+    """
     framework = load_framework(framework_file)
     files = sorted(directory.glob("*.yaml"))
     if not files:
         raise CatalogueError(
             f"No requirement catalogue files (*.yaml) in {directory}", source=SourceLocation(str(directory))
         )
+    for overlay in overlays:
+        extra = sorted(overlay.glob("*.yaml"))
+        if not extra:
+            raise CatalogueError(
+                f"No requirement catalogue files (*.yaml) in the catalogue overlay directory {overlay}",
+                source=SourceLocation(str(overlay)),
+                hint="A catalogue overlay directory holds requirement files like those of "
+                "conformance/standards/data/requirements/ (README.md, 'A lab's own profiles and requirements').",
+            )
+        files.extend(extra)
     documents = []
     digest = hashlib.sha256()
     for path in [framework_file, *files]:

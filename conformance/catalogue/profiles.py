@@ -28,15 +28,42 @@ SUFFIXES = (".yaml", ".yml")
 
 @dataclass(frozen=True, slots=True)
 class ProfileSource:
-    """Where profiles are looked up: a directory, plus the bundled one as fallback for ``extends``."""
+    """Where profiles are looked up: a directory (default: the bundled one), a laboratory's own profile directories
+    (``extra``, searched as well), and the bundled directory as fallback for ``extends``.
+
+    A profile id is defined once across ``directory`` and ``extra``: an id found twice (a lab file named like a
+    bundled profile, or the same id in two lab directories) is an error, so a profile id means the same profile in
+    every report. A lab builds on a bundled profile with ``extends`` under an id of its own.
+    """
 
     directory: Path = PROFILES_DIR
+    extra: tuple[Path, ...] = ()
+
+    def files(self) -> dict[str, Path]:
+        """Return each profile id (file stem) with its file, across ``extra`` and ``directory``.
+
+        Raises :class:`CatalogueError` (at the second file's ``id``) when an id is found twice.
+        """
+        found: dict[str, Path] = {}
+        for directory in (self.directory, *self.extra):
+            if not directory.is_dir():
+                continue
+            for path in sorted(directory.iterdir()):
+                if path.suffix not in SUFFIXES:
+                    continue
+                if path.stem in found:
+                    raise CatalogueError(
+                        f"Profile {path.stem!r} is defined twice: {found[path.stem]} and {path}",
+                        source=load_yaml(path).at(("profile", "id")),
+                        hint="A laboratory's profiles cannot replace the bundled ones (or each other): give yours "
+                        f"an id of its own and name {path.stem} under its extends to build on the other.",
+                    )
+                found[path.stem] = path
+        return found
 
     def available(self) -> list[str]:
-        """Return the profile ids found in the directory (file stems), sorted."""
-        if not self.directory.is_dir():
-            return []
-        return sorted(p.stem for p in self.directory.iterdir() if p.suffix in SUFFIXES)
+        """Return the profile ids found in the directories (file stems), sorted."""
+        return sorted(self.files())
 
     def locate(self, name: str, *, near: Path | None = None, where: SourceLocation | None = None) -> Path:
         """Return the file of profile ``name`` (an id or a path to a .yaml file)."""
@@ -45,17 +72,27 @@ class ProfileSource:
             if candidate.is_file():
                 return candidate
             raise CatalogueError(f"Profile file not found: {name}", source=where or SourceLocation(name))
-        for directory in [d for d in (near, self.directory, PROFILES_DIR) if d is not None]:
+        if near is not None:
             for suffix in SUFFIXES:
-                path = directory / f"{name}{suffix}"
-                if path.is_file():
-                    return path
-        known = self.available()
+                if (near / f"{name}{suffix}").is_file():
+                    return near / f"{name}{suffix}"
+        files = self.files()
+        if name in files:
+            return files[name]
+        for suffix in SUFFIXES:
+            path = PROFILES_DIR / f"{name}{suffix}"
+            if path.is_file():
+                return path
+        known = sorted(files)
         raise CatalogueError(
             f"Unknown profile {name!r}.{suggest(name, known)}",
             source=where,
             hint=f"Available profiles: {listing(known)}." if known else f"No profiles found in {self.directory}.",
         )
+
+    def holds(self, path: Path) -> bool:
+        """True when ``path`` is a file directly in ``directory`` or one of the ``extra`` directories."""
+        return path.parent in {d.resolve() for d in (self.directory, *self.extra)}
 
 
 def _matches(pattern: str, requirement_id: str) -> bool:
@@ -92,7 +129,7 @@ class _Resolver:
         document = load_yaml(path)
         validate(document, "profile", "profile")
         raw = document.data["profile"]
-        if path.parent == self.source.directory.resolve() and raw["id"] != path.stem:
+        if self.source.holds(path) and raw["id"] != path.stem:
             raise CatalogueError(
                 f"Profile id {raw['id']!r} differs from its file name {path.name!r}",
                 source=document.at(("profile", "id")),

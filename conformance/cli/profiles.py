@@ -8,6 +8,7 @@
 from __future__ import annotations
 
 import json
+import os
 import sys
 from collections.abc import Callable
 from pathlib import Path
@@ -24,7 +25,6 @@ from ..catalogue import (
     ProfileSource,
     Status,
     load_all,
-    load_catalogue,
     load_pics,
     load_pixit,
     load_profile,
@@ -33,8 +33,8 @@ from ..catalogue import (
     pixit_template,
     static_review,
 )
-from ..catalogue.loader import FRAMEWORK_FILE, bundled_catalogue
 from ..catalogue.models import Requirement, Role
+from ..catalogue.overlays import CATALOGUE_PATH_ENV, PROFILES_PATH_ENV, catalogue_dirs, catalogue_with, profile_source
 from ..catalogue.profiles import PROFILES_DIR
 from ..catalogue.views import document_coverage, framework_coverage
 from .util import guard
@@ -51,17 +51,39 @@ def _print(renderable: Any) -> None:
 
 
 def _sources(func: F) -> F:
+    func = overlay_options(func)
     func = click.option(
         "--catalogue-dir",
         type=click.Path(file_okay=False, path_type=Path),
         default=None,
-        help="Requirement catalogue directory (default: the bundled catalogue).",
+        help="Requirement catalogue directory instead of the bundled catalogue (--catalogue-path adds to it).",
     )(func)
     return click.option(
         "--profiles-dir",
         type=click.Path(file_okay=False, path_type=Path),
         default=None,
-        help=f"Directory of profiles (default: {PROFILES_DIR.name}/ of the toolkit).",
+        help=f"Directory of profiles instead of {PROFILES_DIR.name}/ of the toolkit (bundled ones still resolve "
+        "extends; --profiles-path adds to them).",
+    )(func)
+
+
+def overlay_options(func: F) -> F:
+    """Add ``--profiles-path`` and ``--catalogue-path`` (a lab's own profiles and requirements, repeatable)."""
+    func = click.option(
+        "--catalogue-path",
+        "catalogue_path",
+        multiple=True,
+        type=click.Path(path_type=Path),
+        help=f"A lab's requirement catalogue directory, added to the bundled catalogue (repeatable; also "
+        f"{CATALOGUE_PATH_ENV}, {os.pathsep!r}-separated). A requirement id defined twice is an error.",
+    )(func)
+    return click.option(
+        "--profiles-path",
+        "profiles_path",
+        multiple=True,
+        type=click.Path(path_type=Path),
+        help=f"A lab's profiles directory, added to the bundled profiles (repeatable; also {PROFILES_PATH_ENV}, "
+        f"{os.pathsep!r}-separated). Its profiles may extend bundled ones; a profile id defined twice is an error.",
     )(func)
 
 
@@ -71,12 +93,12 @@ def _format_option(func: F) -> F:
     )(func)
 
 
-def _catalogue(directory: Path | None) -> Catalogue:
-    return bundled_catalogue() if directory is None else load_catalogue(directory, FRAMEWORK_FILE)
+def _catalogue(directory: Path | None, overlays: tuple[Path, ...] = ()) -> Catalogue:
+    return catalogue_with(catalogue_dirs(overlays), directory)
 
 
-def _source(directory: Path | None) -> ProfileSource:
-    return ProfileSource(directory) if directory is not None else ProfileSource()
+def _source(directory: Path | None, overlays: tuple[Path, ...] = ()) -> ProfileSource:
+    return profile_source(overlays, directory)
 
 
 def _json(data: Any) -> None:
@@ -93,11 +115,18 @@ def profiles_group() -> None:
 @_sources
 @_format_option
 @click.option("--all", "show_all", is_flag=True, help="Also list abstract building-block profiles.")
-def profiles_list(profiles_dir: Path | None, catalogue_dir: Path | None, output_format: str, show_all: bool) -> None:
+def profiles_list(
+    profiles_dir: Path | None,
+    catalogue_dir: Path | None,
+    profiles_path: tuple[Path, ...],
+    catalogue_path: tuple[Path, ...],
+    output_format: str,
+    show_all: bool,
+) -> None:
     """List the profiles with their roles, editions and requirement counts."""
     with guard():
-        catalogue = _catalogue(catalogue_dir)
-        profiles = [p for p in load_all(catalogue, _source(profiles_dir)) if show_all or not p.abstract]
+        catalogue = _catalogue(catalogue_dir, catalogue_path)
+        profiles = [p for p in load_all(catalogue, _source(profiles_dir, profiles_path)) if show_all or not p.abstract]
         available = _registered_checks()
         rows: list[dict[str, Any]] = []
         for profile in profiles:
@@ -149,15 +178,21 @@ def profiles_list(profiles_dir: Path | None, catalogue_dir: Path | None, output_
 )
 @click.argument("profile_name", metavar="PROFILE")
 def profiles_show(
-    profiles_dir: Path | None, catalogue_dir: Path | None, output_format: str, by: str, profile_name: str
+    profiles_dir: Path | None,
+    catalogue_dir: Path | None,
+    profiles_path: tuple[Path, ...],
+    catalogue_path: tuple[Path, ...],
+    output_format: str,
+    by: str,
+    profile_name: str,
 ) -> None:
     """Show a profile: its requirements, or its coverage by framework node or by document.
 
     Coverage counts requirements with a check attached ("tested") against those without ("not tested").
     """
     with guard():
-        catalogue = _catalogue(catalogue_dir)
-        profile = load_profile(profile_name, catalogue, _source(profiles_dir))
+        catalogue = _catalogue(catalogue_dir, catalogue_path)
+        profile = load_profile(profile_name, catalogue, _source(profiles_dir, profiles_path))
         if by == "framework":
             _show_framework(catalogue, profile, output_format)
         elif by == "document":
@@ -295,21 +330,27 @@ def _show_documents(catalogue: Catalogue, profile: Profile, output_format: str) 
 @profiles_group.command(name="validate")
 @_sources
 @click.argument("names", nargs=-1, metavar="[PROFILE|FILE]...")
-def profiles_validate(profiles_dir: Path | None, catalogue_dir: Path | None, names: tuple[str, ...]) -> None:
+def profiles_validate(
+    profiles_dir: Path | None,
+    catalogue_dir: Path | None,
+    profiles_path: tuple[Path, ...],
+    catalogue_path: tuple[Path, ...],
+    names: tuple[str, ...],
+) -> None:
     """Validate the catalogue, the framework and the given profiles (all profiles when none is given).
 
     Checks every file against its JSON Schema and cross-checks ids, framework nodes, PICS items, checks and
     parameters. Stops at the first problem with file:line:column (exit 2).
     """
     with guard():
-        catalogue = _catalogue(catalogue_dir)
+        catalogue = _catalogue(catalogue_dir, catalogue_path)
         _print(
             f"catalogue ok: {len(catalogue.requirements)} requirements in {len(catalogue.files)} files, "
             f"{len(catalogue.framework.nodes)} framework nodes in {len(catalogue.framework.parts)} parts, "
             f"{len(catalogue.pics_items)} PICS items, {len(catalogue.pixit_items)} PIXIT items "
             f"(sha256 {catalogue.digest[:16]}…)"
         )
-        source = _source(profiles_dir)
+        source = _source(profiles_dir, profiles_path)
         profiles = [load_profile(n, catalogue, source) for n in names] if names else load_all(catalogue, source)
         for profile in profiles:
             _print(
@@ -341,12 +382,18 @@ def _write(text: str, output: Path | None) -> None:
 @click.option("--role", type=click.Choice([r.value for r in Role]), default=None, help="Only this role's items.")
 @click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), default=None)
 def pics_template_command(
-    profile_name: str, profiles_dir: Path | None, catalogue_dir: Path | None, role: str | None, output: Path | None
+    profile_name: str,
+    profiles_dir: Path | None,
+    catalogue_dir: Path | None,
+    profiles_path: tuple[Path, ...],
+    catalogue_path: tuple[Path, ...],
+    role: str | None,
+    output: Path | None,
 ) -> None:
     """Write a commented PICS template for a profile (every item blank, with its status and question)."""
     with guard():
-        catalogue = _catalogue(catalogue_dir)
-        profile = load_profile(profile_name, catalogue, _source(profiles_dir))
+        catalogue = _catalogue(catalogue_dir, catalogue_path)
+        profile = load_profile(profile_name, catalogue, _source(profiles_dir, profiles_path))
         _write(pics_template(profile, catalogue, Role(role) if role else None), output)
 
 
@@ -356,12 +403,18 @@ def pics_template_command(
 @_format_option
 @click.argument("pics_file", type=click.Path(dir_okay=False, path_type=Path))
 def pics_check(
-    profile_name: str, profiles_dir: Path | None, catalogue_dir: Path | None, output_format: str, pics_file: Path
+    profile_name: str,
+    profiles_dir: Path | None,
+    catalogue_dir: Path | None,
+    profiles_path: tuple[Path, ...],
+    catalogue_path: tuple[Path, ...],
+    output_format: str,
+    pics_file: Path,
 ) -> None:
     """Static review of a PICS: exit 0 conformant, 1 a required capability is declared absent, 2 a broken file."""
     with guard():
-        catalogue = _catalogue(catalogue_dir)
-        profile = load_profile(profile_name, catalogue, _source(profiles_dir))
+        catalogue = _catalogue(catalogue_dir, catalogue_path)
+        profile = load_profile(profile_name, catalogue, _source(profiles_dir, profiles_path))
         pics = load_pics(pics_file, profile, catalogue)
         review = static_review(pics, profile)
         if output_format == "json":
@@ -407,12 +460,17 @@ def pixit_group() -> None:
 @_sources
 @click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), default=None)
 def pixit_template_command(
-    profile_name: str, profiles_dir: Path | None, catalogue_dir: Path | None, output: Path | None
+    profile_name: str,
+    profiles_dir: Path | None,
+    catalogue_dir: Path | None,
+    profiles_path: tuple[Path, ...],
+    catalogue_path: tuple[Path, ...],
+    output: Path | None,
 ) -> None:
     """Write a commented PIXIT template for a profile."""
     with guard():
-        catalogue = _catalogue(catalogue_dir)
-        profile = load_profile(profile_name, catalogue, _source(profiles_dir))
+        catalogue = _catalogue(catalogue_dir, catalogue_path)
+        profile = load_profile(profile_name, catalogue, _source(profiles_dir, profiles_path))
         _write(pixit_template(profile, catalogue), output)
 
 
@@ -420,11 +478,18 @@ def pixit_template_command(
 @_profile_option
 @_sources
 @click.argument("pixit_file", type=click.Path(dir_okay=False, path_type=Path))
-def pixit_check(profile_name: str, profiles_dir: Path | None, catalogue_dir: Path | None, pixit_file: Path) -> None:
+def pixit_check(
+    profile_name: str,
+    profiles_dir: Path | None,
+    catalogue_dir: Path | None,
+    profiles_path: tuple[Path, ...],
+    catalogue_path: tuple[Path, ...],
+    pixit_file: Path,
+) -> None:
     """Validate a PIXIT file and print its values as JSON, sensitive ones redacted."""
     with guard():
-        catalogue = _catalogue(catalogue_dir)
-        profile = load_profile(profile_name, catalogue, _source(profiles_dir))
+        catalogue = _catalogue(catalogue_dir, catalogue_path)
+        profile = load_profile(profile_name, catalogue, _source(profiles_dir, profiles_path))
         pixit = load_pixit(pixit_file, profile, catalogue)
         _json({"profile": pixit.profile, "values": pixit.redacted(), "defaults_used": sorted(pixit.defaults)})
 
@@ -456,6 +521,8 @@ def plan_command(
     profile_name: str,
     profiles_dir: Path | None,
     catalogue_dir: Path | None,
+    profiles_path: tuple[Path, ...],
+    catalogue_path: tuple[Path, ...],
     output_format: str,
     pics_file: Path,
     keyword: str | None,
@@ -465,8 +532,8 @@ def plan_command(
     """Explain the test selection: every requirement of the profile as selected / not tested / not applicable
     (naming the deciding PICS items) / deselected by -k."""
     with guard():
-        catalogue = _catalogue(catalogue_dir)
-        profile = load_profile(profile_name, catalogue, _source(profiles_dir))
+        catalogue = _catalogue(catalogue_dir, catalogue_path)
+        profile = load_profile(profile_name, catalogue, _source(profiles_dir, profiles_path))
         pics = load_pics(pics_file, profile, catalogue)
         available = _registered_checks() if check_source == "registered" else None
         plan = make_plan(catalogue, profile, pics, keyword=keyword, available_checks=available)

@@ -24,6 +24,7 @@ from ..engine.preflight import DEFAULT_CONNECT_S, check_reachable
 from ..engine.runner import Engine
 from ..engine.timing import TimingMonitor
 from ..errors import UsageError
+from .profiles import overlay_options
 from .runsetup import RunSetup, prepare, record_timing, resume
 from .util import guard
 
@@ -185,6 +186,7 @@ def _write_reports(out_dir: Path, waivers: Path | None) -> int:
     help="The laboratory's clause map (YAML): clauses it confirmed in the standards, by whom and when; the "
     "reports mark those references verified (see docs/reports.md). Kept in the run folder.",
 )
+@overlay_options
 def run_command(
     profile_id: str | None,
     target: str | None,
@@ -198,6 +200,8 @@ def run_command(
     resume_dir: Path | None,
     waivers: Path | None,
     clause_map: Path | None,
+    profiles_path: tuple[Path, ...],
+    catalogue_path: tuple[Path, ...],
 ) -> None:
     """Run a profile against a device under test and write verdicts, evidence and reports.
 
@@ -231,6 +235,8 @@ def run_command(
                 edition=edition,
                 observation_window=observation_window,
                 clause_map=clause_map,
+                profiles_path=profiles_path,
+                catalogue_path=catalogue_path,
             )
         finished = execute(setup, target)
         gate = _write_reports(setup.out_dir, waivers)

@@ -17,7 +17,7 @@ import hashlib
 import json
 import shutil
 import uuid
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -30,14 +30,15 @@ from ..catalogue import (
     Pixit,
     Plan,
     Profile,
+    ProfileSource,
     Status,
-    bundled_catalogue,
     load_pics,
     load_pixit,
     load_profile,
     make_plan,
 )
 from ..catalogue.clausemap import CLAUSE_MAP_FILE, load_clause_map
+from ..catalogue.overlays import catalogue_dirs, catalogue_with, profile_source
 from ..devices.reference_pics import reference_pics_yaml, reference_role
 from ..engine.registry import registered_checks
 from ..engine.runner import CheckCall, PlannedCase
@@ -129,13 +130,19 @@ def prepare(
     edition: str | None,
     observation_window: float | None,
     clause_map: Path | None = None,
+    profiles_path: Sequence[Path] = (),
+    catalogue_path: Sequence[Path] = (),
 ) -> RunSetup:
     """Load and check everything, create the run folder and write ``run.json``; nothing runs yet.
 
     ``clause_map`` is a laboratory's clause map (checked here, copied into the run folder, applied by the reports).
+    ``profiles_path`` and ``catalogue_path`` are a lab's own profile and catalogue directories (besides those of
+    ``V2XC_PROFILES_PATH`` / ``V2XC_CATALOGUE_PATH``); they are recorded so that ``--resume`` and the reports use them.
     """
-    catalogue = bundled_catalogue()
-    profile = load_profile(profile_id, catalogue)
+    overlays = catalogue_dirs(catalogue_path)
+    catalogue = catalogue_with(overlays)
+    source = profile_source(profiles_path)
+    profile = load_profile(profile_id, catalogue, source)
     if profile.abstract:
         raise UsageError(
             f"Profile {profile.id} is a building block, not a runnable profile.",
@@ -193,7 +200,11 @@ def prepare(
             "chain": list(profile.chain),
             "sha256": _sha256(Path(profile.source)) if Path(profile.source).is_file() else None,
         },
-        "catalogue": {"digest": catalogue.digest, "files": list(catalogue.files)},
+        "catalogue": {
+            "digest": catalogue.digest,
+            "files": list(catalogue.files),
+            "overlays": [str(p.resolve()) for p in overlays],
+        },
         "edition": {"id": chosen, "asn1_sha256": load_edition(chosen).sha256},
         "target": target,
         "seed": seed,
@@ -222,6 +233,7 @@ def prepare(
             "seed": seed,
             "edition": edition,
             "observation_window": observation_window,
+            "profiles_path": [str(p.resolve()) for p in source.extra],
         },
     }
     (out_dir / RUN_FILE).write_text(json.dumps(metadata, indent=2, ensure_ascii=False), encoding="utf-8")
@@ -245,8 +257,9 @@ def resume(out_dir: Path) -> tuple[RunSetup, Mapping[str, Any]]:
         )
     metadata = json.loads(path.read_text(encoding="utf-8"))
     args = metadata["resume"]
-    catalogue = bundled_catalogue()
-    profile = load_profile(args["profile_id"], catalogue)
+    catalogue = catalogue_with([Path(p) for p in metadata["catalogue"].get("overlays", [])])
+    source = ProfileSource(extra=tuple(Path(p) for p in args.get("profiles_path", [])))
+    profile = load_profile(args["profile_id"], catalogue, source)
     pics = load_pics(out_dir / metadata["pics"]["file"], profile, catalogue)
     pixit = load_pixit(Path(args["pixit"]), profile, catalogue) if args.get("pixit") else None
     plan = make_plan(catalogue, profile, pics, keyword=args.get("keyword"), available_checks=set(registered_checks()))

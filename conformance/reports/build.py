@@ -17,8 +17,9 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from ..catalogue import Catalogue, bundled_catalogue
+from ..catalogue import Catalogue
 from ..catalogue.clausemap import CLAUSE_MAP_FILE, ClauseMap, load_clause_map
+from ..catalogue.overlays import catalogue_with
 from ..codec.jsondiff import diff as field_diff
 from ..errors import ConfigurationError, ConformanceError, SourceLocation
 from . import model
@@ -431,8 +432,9 @@ def _dates(meta: dict[str, Any], runs: list[dict[str, Any]], cases: list[dict[st
 
 def build_report(run_dir: Path, *, catalogue: Catalogue | None = None, issued: datetime | None = None) -> Any:
     """Return the canonical report (a JSON-ready dict, valid against the bundled schema) of a run folder."""
-    catalogue = catalogue or bundled_catalogue()
     meta = _read_json(run_dir / RUN_FILE)
+    # the catalogue of the run: the bundled one, plus the lab's overlay directories the run recorded
+    catalogue = catalogue or catalogue_with([Path(p) for p in meta.get("catalogue", {}).get("overlays", [])])
     journal = _read_ndjson(run_dir / JOURNAL_FILE, required=True)
     frames = {int(f["seq"]): f for f in _read_ndjson(run_dir / EVIDENCE_FILE, required=False) if "seq" in f}
     runs = [r for r in journal if r.get("type") == "run"]
