@@ -9,9 +9,11 @@ from __future__ import annotations
 
 import gc
 import sys
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 import click
 
@@ -65,14 +67,38 @@ def _start_timing(setup: RunSetup, pixit_values: Mapping[str, object]) -> Timing
     return monitor
 
 
-def execute(
-    setup: RunSetup,
-    target: str,
-    *,
-    extra_listeners: list[Listener] | None = None,
-    console: ConsoleListener | None = None,
-) -> RunFinished:
-    """Open the transport, run every case not yet in the journal, close everything; return the final event."""
+@dataclass
+class LiveRun:
+    """A run whose device is reached: transport open, timing monitored, evidence logged, engine ready.
+
+    :func:`execute` runs every case through ``engine.run()``; the pytest plugin drives ``engine`` one case per item.
+    :meth:`close` must be called whatever happens.
+    """
+
+    engine: Engine
+    transport: Any
+    timing: TimingMonitor
+    evidence: EvidenceLog
+
+    def close(self) -> None:
+        """Close the transport (stopping a ``sim://`` device), stop the host probe, close the evidence log."""
+        _close(self.transport, self.timing, self.evidence)
+
+
+def _close(transport: Any, timing: TimingMonitor, evidence: EvidenceLog) -> None:
+    try:
+        transport.close()
+    finally:
+        timing.stop()
+        evidence.close()
+
+
+def start_run(setup: RunSetup, target: str, listeners: Sequence[Listener]) -> LiveRun:
+    """The steps before the first case: settle memory, open the transport, measure the timing budget, build the
+    :class:`RunContext`, check the device is reachable (else :class:`TransportError`, exit 3, everything closed).
+
+    The journal is always the first listener, then ``listeners``; cases already in the journal (``--resume``) are
+    not run again."""
     from ..transports import open_transport
 
     done = read_journal(setup.out_dir).cases if (setup.out_dir / "journal.ndjson").exists() else {}
@@ -94,7 +120,6 @@ def execute(
         pixit=pixit_values,
         timing=timing,
     )
-    listeners: list[Listener] = [Journal(setup.out_dir), console or ConsoleListener(), *(extra_listeners or [])]
     metadata = {**setup.metadata, "profile": setup.profile.id, "started": datetime.now(UTC).isoformat()}
     metadata.pop("plan", None)  # the plan is in run.json; the journal header stays small
     try:
@@ -108,17 +133,31 @@ def execute(
         engine = Engine(
             setup.cases,
             context,
-            listeners,
+            [Journal(setup.out_dir), *listeners],
             run_id=setup.run_id,
             out_dir=str(setup.out_dir),
             metadata=metadata,
             done=done,
         )
-        return engine.run()
+    except BaseException:
+        _close(transport, timing, evidence)
+        raise
+    return LiveRun(engine, transport, timing, evidence)
+
+
+def execute(
+    setup: RunSetup,
+    target: str,
+    *,
+    extra_listeners: list[Listener] | None = None,
+    console: ConsoleListener | None = None,
+) -> RunFinished:
+    """Open the transport, run every case not yet in the journal, close everything; return the final event."""
+    live = start_run(setup, target, [console or ConsoleListener(), *(extra_listeners or [])])
+    try:
+        return live.engine.run()
     finally:
-        transport.close()
-        timing.stop()
-        evidence.close()
+        live.close()
 
 
 def _write_reports(out_dir: Path, waivers: Path | None) -> int:
