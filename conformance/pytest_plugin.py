@@ -80,13 +80,29 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         help="Seconds of passive observation (overrides the profile's observation_window_s).",
     )
     group.addoption("--v2xc-seed", default=1, type=int, metavar="N", help="Seed of generated vectors (default 1).")
+    group.addoption(
+        "--v2xc-profiles-path",
+        action="append",
+        default=[],
+        metavar="DIR",
+        help="A lab's profiles directory, added to the bundled ones (repeatable; also V2XC_PROFILES_PATH).",
+    )
+    group.addoption(
+        "--v2xc-catalogue-path",
+        action="append",
+        default=[],
+        metavar="DIR",
+        help="A lab's requirement catalogue directory, added to the bundled one (repeatable; also "
+        "V2XC_CATALOGUE_PATH).",
+    )
     group.addoption("--v2xc-edition", default=None, metavar="ID", help="Message edition the device speaks.")
 
 
 def pytest_configure(config: pytest.Config) -> None:
     """Set up the run when ``--v2xc-profile`` is given (configuration errors: :class:`pytest.UsageError`)."""
     if not config.getoption("v2xc_profile"):
-        given = [name for name in ("target", "pics", "pixit", "out", "keyword") if config.getoption(f"v2xc_{name}")]
+        names = ("target", "pics", "pixit", "out", "keyword", "profiles_path", "catalogue_path")
+        given = [name.replace("_", "-") for name in names if config.getoption(f"v2xc_{name}")]
         if given:
             raise pytest.UsageError(
                 f"v2xc: --v2xc-{given[0]} needs --v2xc-profile (the profile to run against the device)."
@@ -147,6 +163,8 @@ class V2xcPlugin:
                 seed=int(option("v2xc_seed")),
                 edition=option("v2xc_edition"),
                 observation_window=option("v2xc_observation_window"),
+                profiles_path=[Path(p) for p in option("v2xc_profiles_path")],
+                catalogue_path=[Path(p) for p in option("v2xc_catalogue_path")],
             )
         except ConformanceError as exc:
             self._remove_scratch()

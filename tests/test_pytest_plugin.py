@@ -182,3 +182,15 @@ def test_outcome_text_puts_what_decided_the_verdict_first() -> None:
     assert outcome_text(_result(Verdict.INCONC, passing, inconclusive)).startswith("INCONCLUSIVE: too few frames")
     error = Observation(Verdict.ERROR, "harness error in x: KeyError", check="x")
     assert outcome_text(_result(Verdict.ERROR, passing, error)).startswith("HARNESS ERROR: harness error in x")
+
+
+def test_a_lab_profile_from_profiles_path(pytester: pytest.Pytester) -> None:
+    profiles = pytester.mkdir("profiles")
+    (profiles / "lab-rsu.yaml").write_text(
+        "profile:\n  id: lab-rsu\n  title: {zh: x, en: x}\n  extends: [csae53-2020-rsu]\n", encoding="utf-8"
+    )
+    result = pytester.runpytest_subprocess(
+        "--v2xc-profile=lab-rsu", "--v2xc-profiles-path=profiles", "--v2xc-target=sim://rsu", "--co", "-q"
+    )
+    assert result.ret == 0, result.stdout.str() + result.stderr.str()
+    assert f"v2xc::{PHASE_IDS}" in result.stdout.lines

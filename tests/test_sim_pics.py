@@ -49,7 +49,7 @@ def test_printed_statement_follows_framing_and_no_ut() -> None:
         (["sim", "rsu", "--print-pics", "--profile", "csae53-2020-obu"], "not a runnable profile for an RSU"),
         (["sim", "rsu", "--print-pics", "--profile", "day1-rsu-base"], "not a runnable profile"),
         (["sim", "obu", "--print-pics", "--profile", "no-such"], "Unknown profile 'no-such'"),
-        (["sim", "rsu", "--profile=csae53-2020-rsu", "--send-to=127.0.0.1:9"], "--profile goes with --print-pics"),
+        (["sim", "rsu", "--profile=csae53-2020-rsu", "--send-to=127.0.0.1:9"], "go with --print-pics"),
     ],
 )
 def test_print_pics_errors(args: list[str], fragment: str) -> None:
@@ -103,3 +103,20 @@ def test_run_against_a_standalone_reference_rsu_with_its_printed_statement(tmp_p
     assert verdicts["CSAE53-2020/SPAT/TX/PHASE-IDS-IN-MAP"] == "pass"
     assert verdicts["CSAE53-2020/MAP/TX/MSGCNT"] == "pass"
     assert "fail" not in verdicts.values() and "inconc" not in verdicts.values()
+
+
+def test_printed_statement_for_a_lab_profile(tmp_path: Path) -> None:
+    profiles = tmp_path / "profiles"
+    profiles.mkdir()
+    (profiles / "lab-rsu.yaml").write_text(
+        "profile:\n  id: lab-rsu\n  title: {zh: x, en: x}\n  extends: [csae53-2020-rsu]\n", encoding="utf-8"
+    )
+    runner = CliRunner()
+    lab = ["--profile", "lab-rsu", "--profiles-path", str(profiles)]
+    printed = runner.invoke(main, ["sim", "rsu", "--print-pics", *lab])
+    assert printed.exit_code == 0, printed.output
+    assert yaml.safe_load(printed.output)["pics"]["profile"] == "lab-rsu"
+    path = tmp_path / "pics.yaml"
+    path.write_text(printed.output, encoding="utf-8")
+    checked = runner.invoke(main, ["pics", "check", *lab, str(path)])
+    assert checked.exit_code == 0, checked.output

@@ -14,12 +14,14 @@ import os
 import sys
 import threading
 import time
+from pathlib import Path
 
 import click
 
 from ..devices import DEVICES, DeviceConfig, faults_for, parse_faults, parse_rates
 from ..errors import ConformanceError
 from ..network.framing import Framing
+from .profiles import overlay_options
 
 
 def _address(text: str) -> tuple[str, int]:
@@ -45,12 +47,24 @@ def _run(
     announce: bool = False,
     print_pics: bool = False,
     profile_id: str | None = None,
+    profiles_path: tuple[Path, ...] = (),
+    catalogue_path: tuple[Path, ...] = (),
 ) -> None:
     if print_pics:
-        _print_pics(device, profile_id, framing, upper_tester=not no_ut)
+        _print_pics(
+            device,
+            profile_id,
+            framing,
+            upper_tester=not no_ut,
+            profiles_path=profiles_path,
+            catalogue_path=catalogue_path,
+        )
         return
-    if profile_id is not None:
-        raise click.UsageError("--profile goes with --print-pics (the profile the capability statement is for).")
+    if profile_id is not None or profiles_path or catalogue_path:
+        raise click.UsageError(
+            "--profile, --profiles-path and --catalogue-path go with --print-pics (the profile the capability "
+            "statement is for)."
+        )
     if list_faults:
         for fault in faults_for(device):
             name = fault.name + (":ARG" if fault.argument else "")
@@ -122,16 +136,26 @@ def _run(
 DEFAULT_PROFILES = {"rsu": "csae53-2020-rsu", "obu": "csae53-2020-obu"}
 
 
-def _print_pics(device: str, profile_id: str | None, framing: str, *, upper_tester: bool) -> None:
-    """Print the reference device's own capability statement (a PICS file) for ``profile_id``."""
-    from ..catalogue import bundled_catalogue, load_profile
+def _print_pics(
+    device: str,
+    profile_id: str | None,
+    framing: str,
+    *,
+    upper_tester: bool,
+    profiles_path: tuple[Path, ...] = (),
+    catalogue_path: tuple[Path, ...] = (),
+) -> None:
+    """Print the reference device's own capability statement (a PICS file) for ``profile_id`` (a bundled profile
+    or one of a lab's ``profiles_path``, with its ``catalogue_path``; the environment's overlays apply too)."""
+    from ..catalogue import load_profile
+    from ..catalogue.overlays import catalogue_dirs, catalogue_with, profile_source
     from ..devices.reference_pics import reference_pics_yaml, reference_role
     from ..errors import UsageError
     from .util import guard
 
     with guard():
-        catalogue = bundled_catalogue()
-        profile = load_profile(profile_id or DEFAULT_PROFILES[device], catalogue)
+        catalogue = catalogue_with(catalogue_dirs(catalogue_path))
+        profile = load_profile(profile_id or DEFAULT_PROFILES[device], catalogue, profile_source(profiles_path))
         role = reference_role(f"sim://{device}")
         assert role is not None
         if profile.abstract or role not in profile.roles:
@@ -239,6 +263,7 @@ def _device_command(device: str) -> click.Command:
         default=None,
         help=f"Profile of the --print-pics statement (default {DEFAULT_PROFILES[device]}).",
     )
+    @overlay_options
     @click.option(
         "--announce",
         is_flag=True,
@@ -259,11 +284,13 @@ def _device_command(device: str) -> click.Command:
         list_faults: bool,
         print_pics: bool,
         profile_id: str | None,
+        profiles_path: tuple[Path, ...],
+        catalogue_path: tuple[Path, ...],
         announce: bool,
     ) -> None:
         _run(
             device, send_to, listen, ut_port, no_ut, bind, faults, edition, rates, framing, duration, list_faults,
-            announce, print_pics, profile_id,
+            announce, print_pics, profile_id, profiles_path, catalogue_path,
         )
 
     command.help = (
