@@ -6,6 +6,7 @@ Each test runs pytest in a subprocess (``pytester``), exactly as a vendor's CI w
 from __future__ import annotations
 
 import json
+import sys
 import xml.etree.ElementTree as ET
 from pathlib import Path
 
@@ -194,3 +195,27 @@ def test_a_lab_profile_from_profiles_path(pytester: pytest.Pytester) -> None:
     )
     assert result.ret == 0, result.stdout.str() + result.stderr.str()
     assert f"v2xc::{PHASE_IDS}" in result.stdout.lines
+
+
+def test_an_unreachable_device_makes_every_item_an_error(pytester: pytest.Pytester) -> None:
+    required = ("lab.name", "dut.vendor", "dut.model", "dut.firmware", "dut.serial", "dut.device_id")
+    values = "".join(f"    {name}: x1\n" for name in required)
+    pixit = f"pixit:\n  profile: {PROFILE}\n  values:\n{values}    timeouts.connect_s: 1\n"
+    pytester.makefile(".yaml", pixit=pixit)
+    statement = pytester.run(sys.executable, "-m", "conformance", "sim", "rsu", "--print-pics")
+    assert statement.ret == 0
+    pytester.makefile(".yaml", pics="\n".join(statement.outlines))
+    result = pytester.runpytest_subprocess(
+        f"--v2xc-profile={PROFILE}",
+        "--v2xc-target=udp://127.0.0.1:9?listen=0&ut=9",  # nothing answers on port 9
+        "--v2xc-pics=pics.yaml",
+        "--v2xc-pixit=pixit.yaml",
+        "--v2xc-keyword=SPAT",
+        "--v2xc-out=run",
+    )
+    outcomes = result.parseoutcomes()
+    assert result.ret == pytest.ExitCode.TESTS_FAILED
+    assert outcomes["errors"] == len([line for line in result.stdout.lines if line.startswith("ERROR v2xc::")]) > 0
+    assert "passed" not in outcomes and "failed" not in outcomes
+    assert "HARNESS ERROR: the run could not start" in result.stdout.str()
+    assert "did not answer a ping" in result.stdout.str() or "No frame arrived" in result.stdout.str()
