@@ -186,6 +186,10 @@ def test_shell_completion_scripts() -> None:
     env = {**clean_env(), **tree, "_V2XC_COMPLETE": "bash_complete", "COMP_WORDS": "v2xc prof", "COMP_CWORD": "1"}
     done = subprocess.run([str(script)], env=env, capture_output=True, text=True, timeout=60)
     assert done.stdout.split() == ["plain,profiles"]
+    words = "v2xc run --target sim://rsu --profile csae53-2020-r"  # profile ids complete, from the search path
+    env = {**clean_env(), **tree, "_V2XC_COMPLETE": "bash_complete", "COMP_WORDS": words, "COMP_CWORD": "5"}
+    done = subprocess.run([str(script)], env=env, capture_output=True, text=True, timeout=60)
+    assert done.stdout.split() == ["plain,csae53-2020-rsu"]
 
 
 # ----------------------------------------------------------------------------------------------- installed

@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 import click
+from click.shell_completion import CompletionItem
 from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
@@ -37,6 +38,7 @@ from ..catalogue.models import Requirement, Role
 from ..catalogue.overlays import CATALOGUE_PATH_ENV, PROFILES_PATH_ENV, catalogue_dirs, catalogue_with, profile_source
 from ..catalogue.profiles import PROFILES_DIR
 from ..catalogue.views import document_coverage, framework_coverage
+from ..errors import ConformanceError
 from .util import guard
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -364,8 +366,25 @@ def pics_group() -> None:
     """Capability statements (PICS) of devices under test: templates and static review."""
 
 
+def complete_profiles(ctx: click.Context, param: click.Parameter, incomplete: str) -> list[CompletionItem]:
+    """Shell completion of ``--profile``: the ids of the bundled profiles and of the lab's (``--profiles-path``,
+    ``V2XC_PROFILES_PATH``); a broken overlay completes the bundled ids only."""
+    try:
+        ids = profile_source(ctx.params.get("profiles_path") or ()).available()
+    except ConformanceError:
+        ids = ProfileSource().available()
+    return [CompletionItem(i) for i in ids if i.startswith(incomplete)]
+
+
 def _profile_option(func: F) -> F:
-    return click.option("--profile", "-p", "profile_name", required=True, help="Profile id or profile file.")(func)
+    return click.option(
+        "--profile",
+        "-p",
+        "profile_name",
+        required=True,
+        shell_complete=complete_profiles,
+        help="Profile id or profile file.",
+    )(func)
 
 
 def _write(text: str, output: Path | None) -> None:

@@ -26,7 +26,7 @@ from ..engine.preflight import DEFAULT_CONNECT_S, check_reachable
 from ..engine.runner import Engine
 from ..engine.timing import TimingMonitor
 from ..errors import UsageError
-from .profiles import overlay_options
+from .profiles import complete_profiles, overlay_options
 from .runsetup import RunSetup, prepare, record_timing, resume
 from .util import guard
 
@@ -170,7 +170,12 @@ def _write_reports(out_dir: Path, waivers: Path | None) -> int:
 
 
 @click.command(name="run")
-@click.option("--profile", "profile_id", help="Profile id (see `v2xc profiles list`) or a profile file.")
+@click.option(
+    "--profile",
+    "profile_id",
+    shell_complete=complete_profiles,
+    help="Profile id (see `v2xc profiles list`) or a profile file.",
+)
 @click.option(
     "--target",
     help="Device under test: udp://HOST:PORT?listen=LPORT, mqtt://..., file://..., pcap://..., "
