@@ -131,6 +131,8 @@ class V2xcPlugin:
 
         self.config = config
         option = config.getoption
+        if hasattr(config, "workerinput") or option("dist", "no") != "no":
+            raise _usage("the cases of a profile run one after another in one process; do not combine with -n/--dist.")
         self.target: str | None = option("v2xc_target")
         if not self.target:
             raise _usage("--v2xc-target URL is required with --v2xc-profile (e.g. sim://rsu, udp://HOST:PORT?listen=N).")
