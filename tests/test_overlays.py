@@ -7,6 +7,8 @@ from __future__ import annotations
 import json
 import os
 import shutil
+import subprocess
+import sys
 from pathlib import Path
 
 import click
@@ -177,3 +179,31 @@ def test_overlay_dirs_order_and_deduplication(lab: Path) -> None:
     environ = {PROFILES_PATH_ENV: f"{second}{os.pathsep}{os.pathsep}{first}"}
     assert overlay_dirs([first], PROFILES_PATH_ENV, "--profiles-path", environ=environ) == (first, second)
     assert overlay_dirs([], PROFILES_PATH_ENV, "--profiles-path", environ={}) == ()
+
+
+@pytest.mark.live
+def test_a_run_records_its_overlays_for_resume_and_the_reports(lab: Path) -> None:
+    """The lab's profile and requirement run against the reference RSU; --resume and `report render` find them
+    again from run.json, without the options or the environment."""
+    out = lab / "run"
+    env = {k: v for k, v in os.environ.items() if k not in (PROFILES_PATH_ENV, CATALOGUE_PATH_ENV)}
+
+    def v2xc(*args: str) -> subprocess.CompletedProcess[str]:
+        command = [sys.executable, "-m", "conformance", *args]
+        return subprocess.run(command, env=env, capture_output=True, text=True, timeout=300, check=False)
+
+    overlays = ("--profiles-path", str(lab / "profiles"), "--catalogue-path", str(lab / "catalogue"))
+    target = ("--target", "sim://rsu", "--edition", "csae53-2020", "--observation-window", "3", "-k", "LAB")
+    done = v2xc("run", "--profile", "lab-rsu-quick", *overlays, *target, "--out", str(out))
+    assert done.returncode == 0, done.stdout[-3000:] + done.stderr
+    metadata = json.loads((out / "run.json").read_text(encoding="utf-8"))
+    assert metadata["catalogue"]["overlays"] == [str((lab / "catalogue").resolve())]
+    assert metadata["resume"]["profiles_path"] == [str((lab / "profiles").resolve())]
+    verdicts = {r["case_id"]: r["verdict"] for r in map(json.loads, (out / "journal.ndjson").open()) if "case_id" in r}
+    assert verdicts["LAB/MAP/TX/RATE-STRICT"] == "pass", verdicts
+    resumed = v2xc("run", "--resume", str(out))
+    assert resumed.returncode == 0, resumed.stdout[-3000:] + resumed.stderr
+    rendered = v2xc("report", "render", str(out), "--format", "json")
+    assert rendered.returncode == 0, rendered.stderr
+    case = next(c for c in json.loads(rendered.stdout)["campaign"] if c["requirement_id"] == "LAB/MAP/TX/RATE-STRICT")
+    assert case["title"]["en"] == "MAP period, lab limit" and case["verdict"] == "pass"
