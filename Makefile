@@ -50,4 +50,4 @@ bench: $(STAMP)
 	$(BIN)/python benchmarks/bench_engine.py --frames 5000 --rate-seconds 10
 
 clean:
-	rm -rf $(VENV) build *.egg-info .pytest_cache .mypy_cache .ruff_cache .hypothesis
+	rm -rf $(VENV) build dist *.egg-info .pytest_cache .mypy_cache .ruff_cache .hypothesis
