@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from conformance.codec.strict import codec_for
-from conformance.standards.samples import sample_frames
+from conformance.vectors.samples import sample_frames
 
 ROOT = Path(__file__).resolve().parents[1]
 CAPTURES = ROOT.parent / "shared" / "interop" / "field-captures.json"

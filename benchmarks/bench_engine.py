@@ -23,6 +23,7 @@ from pathlib import Path
 from conformance.checks.message import transmission_rate
 from conformance.codec.strict import codec_for
 from conformance.engine.context import EvidenceLog, RunContext
+from conformance.network.decoder import frame_decoder
 from conformance.transports import open_transport
 from conformance.vectors.traffic import bsm_stream
 
@@ -42,7 +43,11 @@ def throughput(frames: list[bytes], total: int) -> tuple[float, int]:
     port = transport.listen_port
     with tempfile.TemporaryDirectory() as folder:
         context = RunContext(
-            edition=EDITION, transport=transport, evidence=EvidenceLog(Path(folder) / "evidence.ndjson"), parameters={}
+            edition=EDITION,
+            decoder=frame_decoder(EDITION),
+            transport=transport,
+            evidence=EvidenceLog(Path(folder) / "evidence.ndjson"),
+            parameters={},
         )
         sender = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
 
@@ -96,6 +101,7 @@ def rate_error(seconds: float) -> dict[str, float]:
     with tempfile.TemporaryDirectory() as folder:
         context = RunContext(
             edition=EDITION,
+            decoder=frame_decoder(EDITION),
             transport=transport,
             evidence=EvidenceLog(Path(folder) / "evidence.ndjson"),
             parameters={"observation_window_s": seconds},

@@ -4,14 +4,41 @@ Every failure the toolkit reports to a user is a :class:`ConformanceError`. Each
 wrong, *where* (edition, type, dotted field path, bit or byte offset, file and line) and *what to do* (a one-line
 hint). The command line prints :meth:`ConformanceError.describe` and never a traceback.
 
-Exit codes used by the command line (documented in README.md):
+Every :class:`ConformanceError` class is defined here and nowhere else (exit code in brackets), and so is
+:class:`ExitCode`, the one set of process exit codes every ``v2xc`` command uses (README.md, "Exit codes")::
 
-* 0 — success; 1 — the input is not a valid message / a check failed; 2 — usage or configuration error.
+    ConformanceError
+    ├── UsageError [2] ── VectorArgumentError, DeviceError, FaultError
+    ├── ConfigurationError [2] ── EditionError, CatalogueError
+    ├── CodecError [1] ── ValueFormatError
+    ├── FramingError [1], InputError [1], AutoEditionError [1], VerificationError [1]
+    └── TransportError [3] ── TargetUrlError [2], UpperTesterProtocolError [3]
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from enum import IntEnum
+
+
+class ExitCode(IntEnum):
+    """Process exit codes of every ``v2xc`` command (README.md, "Exit codes"). Aliases name the same code as each
+    command documents it."""
+
+    #: Success: the message is valid / every executed case passed / nothing regressed / the bundle verifies.
+    OK = 0
+    #: ``run``, ``report gate``: a case failed or was inconclusive; ``report diff``: a regression; ``report verify``:
+    #: a changed file or a bad signature; ``selftest``: the host is overloaded now.
+    FAILED = 1
+    #: ``decode``, ``encode``, ``identify``: the input is not a valid message (alias of FAILED).
+    INVALID = 1
+    #: Usage or configuration error: bad option, profile, PICS, PIXIT or target URL (nothing was tested).
+    USAGE = 2
+    #: ``run``, ``report gate``: a harness error (a case ended in *error*, or the device could not be reached): the
+    #: device's conformance was not judged.
+    HARNESS = 3
+    #: An internal error: a bug in v2xc (alias of HARNESS).
+    INTERNAL = 3
 
 
 def format_path(path: tuple[str | int, ...]) -> str:
@@ -27,7 +54,7 @@ class ConformanceError(Exception):
     """Base of every error the toolkit raises on purpose."""
 
     #: Process exit code the command line uses for this kind of error.
-    exit_code: int = 2
+    exit_code: ExitCode = ExitCode.USAGE
 
     def __init__(self, message: str, *, hint: str = "") -> None:
         super().__init__(message)
@@ -55,7 +82,7 @@ class ConformanceError(Exception):
 class UsageError(ConformanceError):
     """Wrong arguments or options given to a command or a public function."""
 
-    exit_code = 2
+    exit_code = ExitCode.USAGE
 
 
 @dataclass(frozen=True)
@@ -78,7 +105,7 @@ class SourceLocation:
 class ConfigurationError(ConformanceError):
     """A broken data file: ASN.1 module, edition registry, profile, catalogue, PICS or PIXIT."""
 
-    exit_code = 2
+    exit_code = ExitCode.USAGE
 
     def __init__(self, message: str, *, source: SourceLocation | None = None, hint: str = "") -> None:
         super().__init__(message, hint=hint)
@@ -91,6 +118,15 @@ class ConfigurationError(ConformanceError):
 
 class EditionError(ConfigurationError):
     """An unknown edition id, or an edition whose ASN.1 cannot be loaded or compiled."""
+
+
+class CatalogueError(ConfigurationError):
+    """A broken catalogue, framework, profile, PICS or PIXIT file (exit code 2), always a complete sentence."""
+
+    def __init__(self, message: str, *, source: SourceLocation | None = None, hint: str = "") -> None:
+        if message and not message.endswith((".", "?", "!")):
+            message += "."
+        super().__init__(message, source=source, hint=hint)
 
 
 @dataclass
@@ -112,7 +148,7 @@ class CodecError(ConformanceError):
     bit of the input (for decode) when the underlying codec knows it.
     """
 
-    exit_code = 1
+    exit_code = ExitCode.INVALID
 
     def __init__(
         self,
@@ -165,7 +201,7 @@ class ValueFormatError(CodecError):
 class FramingError(ConformanceError):
     """A network-layer (DSMP) header that is malformed or disagrees with its payload."""
 
-    exit_code = 1
+    exit_code = ExitCode.INVALID
 
     def __init__(self, message: str, *, byte_offset: int | None = None, field_name: str = "", hint: str = "") -> None:
         super().__init__(message, hint=hint)
@@ -180,3 +216,60 @@ class FramingError(ConformanceError):
         if self.byte_offset is not None:
             bits.append(f"byte offset {self.byte_offset} (bit {self.byte_offset * 8})")
         return ", ".join(bits)
+
+
+class AutoEditionError(ConformanceError):
+    """No edition matches a frame in ``--edition auto`` mode (``v2xc decode``)."""
+
+    exit_code = ExitCode.INVALID
+
+
+class InputError(ConformanceError):
+    """Input that is not a frame at all (bad hex in a file, unreadable file)."""
+
+    exit_code = ExitCode.INVALID
+
+    def __init__(self, message: str, *, source: SourceLocation | None = None, hint: str = "") -> None:
+        super().__init__(message, hint=hint)
+        self.source = source
+
+    def location(self) -> str:
+        """Return ``file:line`` of the bad input, when known."""
+        return str(self.source) if self.source else ""
+
+
+class VectorArgumentError(UsageError):
+    """A bad argument to a vector generator; the message names the function and the argument."""
+
+
+class TransportError(ConformanceError):
+    """The device could not be reached: bad URL, socket or broker failure, disconnect, upper-tester timeout.
+
+    Exit code 3 (harness error): the device's conformance was not judged.
+    """
+
+    exit_code = ExitCode.HARNESS
+
+
+class TargetUrlError(TransportError):
+    """A malformed ``--target`` URL: a usage error (exit code 2), the device was never contacted."""
+
+    exit_code = ExitCode.USAGE
+
+
+class UpperTesterProtocolError(TransportError):
+    """A datagram that is not a version-1 upper-tester message."""
+
+
+class DeviceError(UsageError):
+    """A reference device configured wrongly (unknown edition, bad rate, unknown fault, bad address)."""
+
+
+class FaultError(UsageError):
+    """An unknown fault name, a fault the device does not have, or a bad fault argument."""
+
+
+class VerificationError(ConformanceError):
+    """A signed report bundle does not verify: a changed, missing or added file, or a bad signature. Exit code 1."""
+
+    exit_code = ExitCode.FAILED

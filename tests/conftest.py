@@ -70,11 +70,12 @@ def _recording(check_id: str, function: Any) -> Any:
 
 def pytest_configure(config: pytest.Config) -> None:
     """Wrap every registered check with the outcome recorder (once per session)."""
+    from conformance.checks import registered_checks
     from conformance.engine import registry
 
     if BUNDLED_CHECKS:
         return
-    for check_id, registered in registry.registered_checks().items():
+    for check_id, registered in registered_checks().items():
         registry._REGISTRY[check_id] = dataclasses.replace(
             registered, function=_recording(check_id, registered.function)
         )

@@ -18,6 +18,7 @@ from conformance.devices.applications import ApplicationLayer
 from conformance.engine.context import EvidenceLog, RunContext
 from conformance.engine.model import CaseResult, Verdict
 from conformance.engine.runner import CheckCall, PlannedCase, run_case
+from conformance.network.decoder import frame_decoder
 from conformance.transports import open_transport
 from conformance.vectors import traffic
 
@@ -42,7 +43,11 @@ def run_applications(url: str, applications: tuple[str, ...], tmp_path: Path) ->
     results = {}
     try:
         context = RunContext(
-            edition=EDITION, transport=transport, evidence=EvidenceLog(tmp_path / "evidence.ndjson"), parameters={}
+            edition=EDITION,
+            decoder=frame_decoder(EDITION),
+            transport=transport,
+            evidence=EvidenceLog(tmp_path / "evidence.ndjson"),
+            parameters={},
         )
         for application in applications:
             call = CheckCall("app.warning-scenario", catalogue_parameters(application))
@@ -90,7 +95,11 @@ def test_application_without_scenario_is_not_tested(application: str, tmp_path: 
     transport.open()
     try:
         context = RunContext(
-            edition=EDITION, transport=transport, evidence=EvidenceLog(tmp_path / "e.ndjson"), parameters={}
+            edition=EDITION,
+            decoder=frame_decoder(EDITION),
+            transport=transport,
+            evidence=EvidenceLog(tmp_path / "e.ndjson"),
+            parameters={},
         )
         call = CheckCall("app.warning-scenario", {"application": application})
         result = run_case(PlannedCase("x", "x", "x", "", "", "selected", checks=(call,)), context)

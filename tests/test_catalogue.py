@@ -8,11 +8,11 @@ from pathlib import Path
 
 import pytest
 
-from conformance.catalogue import CatalogueError, bundled_catalogue, expr, load_catalogue
+from conformance.catalogue import bundled_catalogue, expr, load_catalogue
 from conformance.catalogue.loader import FRAMEWORK_FILE, REQUIREMENTS_DIR, load_framework
 from conformance.catalogue.models import Level, Role
 from conformance.catalogue.yamlsrc import parse_yaml
-from conformance.errors import ConfigurationError
+from conformance.errors import CatalogueError, ConfigurationError
 
 DATA = Path(__file__).parent / "data"
 ID_PATTERN = re.compile(r"^[A-Z0-9][A-Z0-9-]*(/[A-Z0-9][A-Z0-9-]*)+$")

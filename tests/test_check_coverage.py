@@ -24,12 +24,20 @@ from conformance.engine.context import EvidenceLog, RunContext
 from conformance.engine.model import Verdict
 from conformance.engine.runner import CheckCall, PlannedCase, run_case
 from conformance.network import dsmp
+from conformance.network.decoder import frame_decoder
+from conformance.standards import messages
 from conformance.standards.samples import sample_values
 from conformance.transports import open_transport
 from conformance.transports.base import Capabilities, Received, Transport
 
 EDITION = "csae53-2020"
-ALTERNATIVES = {"bsm": "bsmFrame", "map": "mapFrame", "spat": "spatFrame", "rsi": "rsiFrame", "rsm": "rsmFrame"}
+
+
+def alternative_of(kind: str) -> str:
+    """The MessageFrame alternative of message ``kind`` (bsm, map, ...), from the message table."""
+    entry = messages.get(kind)
+    assert entry is not None
+    return entry.alternative
 
 
 def case(check_id: str, **params: Any) -> PlannedCase:
@@ -43,7 +51,7 @@ def case(check_id: str, **params: Any) -> PlannedCase:
 def value(kind: str) -> dict[str, Any]:
     """A deep copy of the sample message of ``kind`` (a valid csae53-2020 value)."""
     alternative, sample = sample_values()[kind]
-    assert alternative == ALTERNATIVES[kind]
+    assert alternative == alternative_of(kind)
     return copy.deepcopy(sample)
 
 
@@ -51,7 +59,7 @@ def frame(kind: str, message: dict[str, Any], *, msg_cnt: int | None = None) -> 
     """Encode ``message`` (strictly) as the MessageFrame of ``kind``."""
     if msg_cnt is not None:
         message = {**message, "msgCnt": msg_cnt}
-    return encode((ALTERNATIVES[kind], message), edition=EDITION)
+    return encode((alternative_of(kind), message), edition=EDITION)
 
 
 def judge(
@@ -71,6 +79,7 @@ def judge(
     transport.open()
     context = RunContext(
         edition=EDITION,
+        decoder=frame_decoder(EDITION),
         transport=transport,
         evidence=EvidenceLog(folder / "evidence.ndjson"),
         parameters={},
@@ -216,6 +225,7 @@ def _rsm_received_after(age_ms: int) -> tuple[bytes, float]:
 def _judge_live(tmp_path: Path, frames: list[tuple[bytes, float]], check_case: PlannedCase) -> Any:
     context = RunContext(
         edition=EDITION,
+        decoder=frame_decoder(EDITION),
         transport=ScriptedLiveTransport(frames),
         evidence=EvidenceLog(tmp_path / f"live-{len(list(tmp_path.iterdir()))}.ndjson"),
         parameters={"observation_window_s": 0.3},

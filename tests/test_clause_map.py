@@ -14,11 +14,11 @@ from test_reports_failure_text import SCHEMA, _result, make_run
 
 from conformance.catalogue import bundled_catalogue
 from conformance.catalogue.clausemap import CLAUSE_MAP_FILE, load_clause_map
-from conformance.catalogue.yamlsrc import CatalogueError
 from conformance.cli.main import main
 from conformance.cli.reports import register
 from conformance.cli.runsetup import prepare
 from conformance.engine.model import Observation, Verdict
+from conformance.errors import CatalogueError
 from conformance.reports import build_report, render
 
 if "report" not in main.commands:

@@ -13,7 +13,7 @@ from click.testing import CliRunner, Result
 from conformance.cli.main import main
 from conformance.codec.strict import decode, encode
 from conformance.network import dsmp
-from conformance.standards.samples import sample_frames
+from conformance.vectors.samples import sample_frames
 
 
 def run(*args: str, stdin: bytes | None = None) -> Result:

@@ -26,7 +26,8 @@ from conformance.codec.strict import StrictCodec, codec_for, decode, encode, fir
 from conformance.errors import CodecError, ValueFormatError
 from conformance.standards import CORPUS_DIR
 from conformance.standards.editions import custom_edition, load_edition
-from conformance.standards.samples import EDITION, sample_frames, sample_values
+from conformance.standards.samples import EDITION, sample_values
+from conformance.vectors.samples import sample_frames
 
 VECTORS = CORPUS_DIR
 

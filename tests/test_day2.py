@@ -9,7 +9,7 @@ from conformance.codec.jsonvalue import OpenValue, to_json
 from conformance.codec.strict import decode, encode
 from conformance.errors import CodecError
 from conformance.standards.editions import load_edition
-from conformance.standards.samples import sample_frames
+from conformance.vectors.samples import sample_frames
 
 DAY2 = "csae157-2020"
 TEST_MSG_FRAME = bytes.fromhex("800b00000802011a195b1b1bc0")  # STANDARDS-FACTS §2 (checked)

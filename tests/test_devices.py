@@ -22,19 +22,17 @@ from conformance.codec.strict import decode
 from conformance.devices import (
     FAULTS,
     DeviceConfig,
-    DeviceError,
-    FaultError,
     ReferenceObu,
     ReferenceRsu,
     parse_faults,
     parse_rates,
 )
 from conformance.devices.obu import VEHICLE_ID
-from conformance.errors import CodecError
+from conformance.errors import CodecError, DeviceError, FaultError
 from conformance.network.framing import Framing, unwrap
-from conformance.standards.samples import sample_frames
 from conformance.transports import open_transport
 from conformance.transports.payload import frame_kind
+from conformance.vectors.samples import sample_frames
 from conformance.vectors.traffic import phase_ids
 
 EDITION = "csae53-2020"
@@ -349,7 +347,8 @@ def test_sim_device_runs_in_its_own_process_and_ends_with_the_toolkit() -> None:
     assert not _alive(pid)  # close() stopped it
     # The toolkit killed outright (no close, no atexit): the device sees its standard input close and stops.
     script = (
-        "import time; from conformance.transports import open_transport; t = open_transport('sim://obu'); t.open(); "
+        "import time, conformance.devices; from conformance.transports import open_transport; "
+        "t = open_transport('sim://obu'); t.open(); "
         "print(t.device.pid, flush=True); time.sleep(60)"
     )
     parent = subprocess.Popen([sys.executable, "-c", script], stdout=subprocess.PIPE, text=True)

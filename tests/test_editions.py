@@ -11,7 +11,7 @@ from conformance.codec.strict import StrictCodec
 from conformance.errors import EditionError
 from conformance.standards import editions
 from conformance.standards.editiondiff import diff_editions
-from conformance.standards.samples import sample_frames
+from conformance.vectors.samples import sample_frames
 
 MINI = """Mini DEFINITIONS AUTOMATIC TAGS ::= BEGIN
 MessageFrame ::= CHOICE { ping Ping, ... }

@@ -12,12 +12,15 @@ from typing import Any
 
 import pytest
 
+import conformance.devices  # noqa: F401 - registers the reference devices that sim:// starts
+from conformance.checks import registered_checks
 from conformance.engine.context import EvidenceLog, RunContext
 from conformance.engine.journal import Journal, read_journal
 from conformance.engine.model import Verdict
-from conformance.engine.registry import check, registered_checks
+from conformance.engine.registry import check
 from conformance.engine.runner import CheckCall, Engine, PlannedCase, run_case
 from conformance.errors import ConfigurationError
+from conformance.network.decoder import frame_decoder
 from conformance.transports import open_transport
 
 #: Real-time observation windows against reference devices: deselect with -m 'not live' for a fast run.
@@ -81,6 +84,7 @@ def run(url: str, cases: list[PlannedCase], tmp_path: Path) -> dict[str, Any]:
     try:
         context = RunContext(
             edition=EDITION,
+            decoder=frame_decoder(EDITION),
             transport=transport,
             evidence=EvidenceLog(tmp_path / "evidence.ndjson"),
             parameters={"observation_window_s": WINDOW},
@@ -177,7 +181,11 @@ def test_harness_exception_becomes_error_and_run_goes_on(tmp_path: Path) -> None
     transport = open_transport(f"file://{_hex_file(tmp_path)}")
     transport.open()
     context = RunContext(
-        edition=EDITION, transport=transport, evidence=EvidenceLog(tmp_path / "e.ndjson"), parameters={}
+        edition=EDITION,
+        decoder=frame_decoder(EDITION),
+        transport=transport,
+        evidence=EvidenceLog(tmp_path / "e.ndjson"),
+        parameters={},
     )
     broken = run_case(case("test.explodes"), context)
     assert broken.verdict is Verdict.ERROR
@@ -187,7 +195,7 @@ def test_harness_exception_becomes_error_and_run_goes_on(tmp_path: Path) -> None
 
 
 def _hex_file(tmp_path: Path) -> Path:
-    from conformance.standards.samples import sample_frames
+    from conformance.vectors.samples import sample_frames
 
     path = tmp_path / "frames.hex"
     path.write_text("\n".join(sample_frames()["bsm"].hex() for _ in range(3)) + "\n")
@@ -198,7 +206,11 @@ def test_missing_capability_is_not_applicable_not_failure(tmp_path: Path) -> Non
     transport = open_transport(f"file://{_hex_file(tmp_path)}")
     transport.open()
     context = RunContext(
-        edition=EDITION, transport=transport, evidence=EvidenceLog(tmp_path / "e.ndjson"), parameters={}
+        edition=EDITION,
+        decoder=frame_decoder(EDITION),
+        transport=transport,
+        evidence=EvidenceLog(tmp_path / "e.ndjson"),
+        parameters={},
     )
     result = run_case(case("receive.decode-echo", message="BSM"), context)
     assert result.verdict is Verdict.NONE
@@ -209,7 +221,11 @@ def test_missing_capability_is_not_applicable_not_failure(tmp_path: Path) -> Non
 def test_unimplemented_check_is_not_tested_never_pass(tmp_path: Path) -> None:
     transport = open_transport(f"file://{_hex_file(tmp_path)}")
     context = RunContext(
-        edition=EDITION, transport=transport, evidence=EvidenceLog(tmp_path / "e.ndjson"), parameters={}
+        edition=EDITION,
+        decoder=frame_decoder(EDITION),
+        transport=transport,
+        evidence=EvidenceLog(tmp_path / "e.ndjson"),
+        parameters={},
     )
     result = run_case(case("no.such-check"), context)
     assert result.verdict is Verdict.NONE and result.status == "not-tested"
@@ -228,7 +244,11 @@ def test_journal_survives_a_cut_last_line_and_resume_skips_done_cases(tmp_path: 
     transport = open_transport(f"file://{_hex_file(tmp_path)}")
     transport.open()
     context = RunContext(
-        edition=EDITION, transport=transport, evidence=EvidenceLog(tmp_path / "e.ndjson"), parameters={}
+        edition=EDITION,
+        decoder=frame_decoder(EDITION),
+        transport=transport,
+        evidence=EvidenceLog(tmp_path / "e.ndjson"),
+        parameters={},
     )
     Engine(cases[:1], context, [Journal(tmp_path)], run_id="r", out_dir=str(tmp_path), metadata={}).run()
     journal_path = tmp_path / "journal.ndjson"
@@ -256,7 +276,11 @@ def test_interrupt_stops_cleanly_and_keeps_results(tmp_path: Path) -> None:
     transport = open_transport(f"file://{_hex_file(tmp_path)}")
     transport.open()
     context = RunContext(
-        edition=EDITION, transport=transport, evidence=EvidenceLog(tmp_path / "e.ndjson"), parameters={}
+        edition=EDITION,
+        decoder=frame_decoder(EDITION),
+        transport=transport,
+        evidence=EvidenceLog(tmp_path / "e.ndjson"),
+        parameters={},
     )
 
     def interrupt_after_first(event: Any) -> None:
@@ -323,7 +347,11 @@ def _judge_recording(tmp_path: Path, url: str, check_case: PlannedCase, edition:
     transport = open_transport(url)
     transport.open()
     context = RunContext(
-        edition=edition, transport=transport, evidence=EvidenceLog(tmp_path / "e.ndjson"), parameters={}
+        edition=edition,
+        decoder=frame_decoder(edition),
+        transport=transport,
+        evidence=EvidenceLog(tmp_path / "e.ndjson"),
+        parameters={},
     )
     try:
         return run_case(check_case, context)
@@ -333,7 +361,7 @@ def _judge_recording(tmp_path: Path, url: str, check_case: PlannedCase, edition:
 
 def test_dsmp_header_fails_on_a_recorded_frame_with_a_wrong_length(tmp_path: Path) -> None:
     from conformance.network import dsmp
-    from conformance.standards.samples import sample_frames
+    from conformance.vectors.samples import sample_frames
 
     good = dsmp.build(sample_frames()["spat"], aid=3619)
     broken = bytearray(good)
@@ -393,7 +421,7 @@ def test_spat_utc_timing_is_judged_and_a_jump_fails(tmp_path: Path) -> None:
 
 
 def test_counting_timing_in_a_recording_without_times_is_not_applicable(tmp_path: Path) -> None:
-    from conformance.standards.samples import sample_frames
+    from conformance.vectors.samples import sample_frames
 
     path = _recording(tmp_path, [sample_frames()["spat"]] * 3)
     result = _judge_recording(tmp_path, f"file://{path}", case("spat.countdown-consistent"))

@@ -101,7 +101,7 @@ def test_not_tested_is_never_selected() -> None:
 
 def test_plan_cli_uses_the_engine_registry() -> None:
     """By default a requirement whose check the engine has not registered is planned as not tested."""
-    from conformance.engine.registry import registered_checks
+    from conformance.checks import registered_checks
 
     registered = set(registered_checks())
     pics = str(PICS / "rsu-no-rsi.yaml")

@@ -57,7 +57,7 @@ def test_profiles_list_shows_all_eight() -> None:
 
 def test_profiles_list_counts_only_checks_the_engine_registers() -> None:
     """A check the catalogue names but the engine does not register is *not tested* in `plan`, so not counted."""
-    from conformance.engine.registry import registered_checks
+    from conformance.checks import registered_checks
 
     catalogue = bundled_catalogue()
     rows = {r["id"]: r for r in json.loads(run("profiles", "list", "--format", "json").stdout)}

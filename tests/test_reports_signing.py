@@ -10,7 +10,8 @@ from pathlib import Path
 import pytest
 from test_reports_support import copy_run, invoke
 
-from conformance.reports import VerificationError, sign_bundle, verify_bundle
+from conformance.errors import VerificationError
+from conformance.reports import sign_bundle, verify_bundle
 from conformance.reports.signing import PASSPHRASE_ENV
 
 

@@ -18,6 +18,7 @@ from conformance.engine.hostprobe import HostProbe, summarise
 from conformance.engine.model import Verdict
 from conformance.engine.runner import CheckCall, PlannedCase, run_case
 from conformance.engine.timing import TimingBudget, TimingMonitor, decide, measure_budget, measurement
+from conformance.network.decoder import frame_decoder
 from conformance.standards.samples import sample_values
 from conformance.transports.base import Capabilities, Received, Transport
 from conformance.transports.kerneltime import SendTime
@@ -187,6 +188,7 @@ def _rsm_stream(intervals_ms: list[float]) -> list[tuple[float, bytes]]:
 def _judge_rate(tmp_path: Path, intervals: list[float], monitor: TimingMonitor) -> Any:
     context = RunContext(
         edition=EDITION,
+        decoder=frame_decoder(EDITION),
         transport=ScriptedTransport(_rsm_stream(intervals)),
         evidence=EvidenceLog(tmp_path / f"evidence-{time.monotonic_ns()}.ndjson"),
         parameters={"observation_window_s": 0.05},
@@ -261,6 +263,7 @@ def test_negative_latency_is_a_harness_error_with_both_times(tmp_path: Path) -> 
     scenario = build_scenario("FCW", "do-warn", params, EDITION)
     context = RunContext(
         edition=EDITION,
+        decoder=frame_decoder(EDITION),
         transport=ScriptedTransport(_rsm_stream([100.0])),
         evidence=EvidenceLog(tmp_path / "evidence.ndjson"),
         parameters={},

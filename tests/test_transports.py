@@ -7,18 +7,31 @@ import socket
 import sys
 import threading
 import time
+from collections.abc import Mapping
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
 import pytest
 from mqtt_broker import mqtt_broker  # noqa: F401 - pytest fixture
 
+import conformance.devices  # noqa: F401 - registers the reference devices that sim:// starts
 from conformance.codec.strict import decode
+from conformance.errors import TargetUrlError, TransportError
 from conformance.network.framing import Framing
-from conformance.standards.samples import sample_frames
-from conformance.transports import Capabilities, TransportError, open_transport
+from conformance.transports import (
+    Capabilities,
+    Received,
+    Transport,
+    open_transport,
+    register_transport,
+    sim,
+    transports,
+    urls,
+)
+from conformance.transports.base import TargetUrl, UrlParameter, framing_parameter, whole
 from conformance.transports.payload import frame_bytes, frame_kind
 from conformance.transports.udp import UdpTransport
+from conformance.vectors.samples import sample_frames
 
 FRAMES = sample_frames()
 
@@ -61,6 +74,56 @@ def test_pixit_supplies_defaults() -> None:
     assert (
         open_transport("udp://127.0.0.1:5000?listen=0&framing=none", pixit={"framing": "dsmp"}).framing is Framing.NONE
     )
+
+
+def test_a_transport_is_one_class_and_one_registration(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A transport declares its scheme, parameters and from_url; registering it is all open_transport needs."""
+
+    class LoopTransport(Transport):
+        SCHEMES: ClassVar[Mapping[str, str]] = {"loop": "loop://NAME"}
+        PARAMETERS = (UrlParameter("count", "frames to replay", whole(1, 10), "1"), framing_parameter())
+        capabilities = Capabilities(send=False, receive=True, live=False, upper_tester=False)
+
+        def __init__(self, url: str, count: int) -> None:
+            super().__init__(url)
+            self.count = count
+
+        @classmethod
+        def from_url(cls, target: TargetUrl) -> LoopTransport:
+            if not target.parts.hostname:
+                raise target.error("the NAME is missing")
+            return cls(target.url, target.params["count"])
+
+        def open(self) -> None:
+            pass
+
+        def close(self) -> None:
+            pass
+
+        def receive(self, timeout: float) -> Received | None:
+            return None
+
+    transports()  # the built-in ones are registered on first use; the test's registration is undone after it
+    monkeypatch.setattr(urls, "_REGISTRY", dict(urls._REGISTRY))
+    register_transport(LoopTransport)
+    assert isinstance(open_transport("loop://a?count=3"), LoopTransport)
+    assert open_transport("loop://a").count == 1  # the declared default
+    for url, words in [
+        ("loop://a?count=11", ["count='11' is outside 1..10", "Parameters of loop://: count: frames to replay"]),
+        ("loop://a?speed=1", ["unknown parameter(s) speed for loop://"]),
+        ("loop://", ["the NAME is missing", "Write loop://NAME"]),
+        ("tcp://a", ["loop://NAME", "udp://HOST:PORT?listen=LPORT"]),
+    ]:
+        with pytest.raises(TargetUrlError) as info:
+            open_transport(url)
+        for word in words:
+            assert word in info.value.describe(), info.value.describe()
+
+
+def test_sim_without_registered_devices_says_what_to_import(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(sim, "REFERENCE_DEVICES", {})
+    with pytest.raises(TargetUrlError, match=r"no reference device is registered: import conformance\.devices"):
+        open_transport("sim://rsu")
 
 
 # ------------------------------------------------------------------------------------------------ UDP

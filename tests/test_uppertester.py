@@ -13,18 +13,19 @@ import pytest
 
 from conformance.codec.jsonvalue import to_json
 from conformance.codec.strict import decode
-from conformance.standards.samples import sample_frames, sample_values
-from conformance.transports import TransportError, open_transport
+from conformance.devices.uppertester import UdpUpperTesterEndpoint
+from conformance.errors import TransportError, UpperTesterProtocolError
+from conformance.standards.samples import sample_values
+from conformance.transports import open_transport
 from conformance.transports.uppertester import (
     PROTOCOL_VERSION,
     UdpUpperTester,
-    UdpUpperTesterEndpoint,
-    UpperTesterProtocolError,
     decode_message,
     encode_message,
     event,
     reply,
 )
+from conformance.vectors.samples import sample_frames
 
 
 def test_messages_are_versioned_json() -> None:

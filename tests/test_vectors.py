@@ -9,10 +9,9 @@ from hypothesis import HealthCheck, Phase, find, given, settings
 from hypothesis import strategies as st
 
 from conformance.codec.strict import codec_for
-from conformance.errors import CodecError, UsageError
-from conformance.standards import samples
+from conformance.errors import CodecError, UsageError, VectorArgumentError
 from conformance.standards.editions import edition_ids
-from conformance.vectors import Vector, VectorArgumentError, VectorClass, Violation, mutations
+from conformance.vectors import Vector, VectorClass, Violation, mutations, samples
 from conformance.vectors.oracle import verify
 from conformance.vectors.schema import Size, node_at, schema_for
 from conformance.vectors.strategies import for_type, representable_violations, values

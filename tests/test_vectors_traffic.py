@@ -7,7 +7,8 @@ import math
 
 import pytest
 
-from conformance.vectors import VectorArgumentError, traffic
+from conformance.errors import VectorArgumentError
+from conformance.vectors import traffic
 from conformance.vectors.codetables import EVENT_TYPES, SIGN_TYPES, code
 from conformance.vectors.oracle import verify
 

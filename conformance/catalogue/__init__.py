@@ -13,11 +13,9 @@ from .models import Catalogue, CheckRef, Level, Parameter, Profile, Requirement,
 from .pics import Pics, Pixit, Review, load_pics, load_pixit, pics_template, pixit_template, static_review
 from .plan import Plan, PlanEntry, Status, make_plan
 from .profiles import ProfileSource, load_all, load_profile
-from .yamlsrc import CatalogueError
 
 __all__ = [
     "Catalogue",
-    "CatalogueError",
     "CheckRef",
     "Level",
     "Parameter",

@@ -32,8 +32,9 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
+from ..errors import CatalogueError
 from .models import Catalogue
-from .yamlsrc import CatalogueError, Document, load_yaml, validate
+from .yamlsrc import Document, load_yaml, validate
 
 #: File name of the clause map's copy in a run folder.
 CLAUSE_MAP_FILE = "clause-map.yaml"

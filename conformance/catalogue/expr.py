@@ -17,8 +17,7 @@ import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 
-from ..errors import SourceLocation
-from .yamlsrc import CatalogueError
+from ..errors import CatalogueError, SourceLocation
 
 _TOKEN = re.compile(r"\s*(?:(?P<op>\(|\)|==|!=)|(?P<str>'[^']*'|\"[^\"]*\")|(?P<word>[^\s()=!'\"]+))")
 _KEYWORDS = {"and", "or", "not"}

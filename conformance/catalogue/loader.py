@@ -16,7 +16,7 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
-from ..errors import SourceLocation
+from ..errors import CatalogueError, SourceLocation
 from ..standards import DATA_DIR as STANDARDS_DATA_DIR
 from . import expr
 from .models import (
@@ -34,7 +34,7 @@ from .models import (
     Role,
     Text,
 )
-from .yamlsrc import CatalogueError, Document, listing, load_yaml, out_of_bounds, suggest, validate
+from .yamlsrc import Document, listing, load_yaml, out_of_bounds, suggest, validate
 
 DATA_DIR = STANDARDS_DATA_DIR
 FRAMEWORK_FILE = DATA_DIR / "framework.yaml"

@@ -14,11 +14,10 @@ import os
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 
-from ..errors import SourceLocation
+from ..errors import CatalogueError, SourceLocation
 from .loader import FRAMEWORK_FILE, REQUIREMENTS_DIR, bundled_catalogue, load_catalogue
 from .models import Catalogue
 from .profiles import PROFILES_DIR, ProfileSource
-from .yamlsrc import CatalogueError
 
 PROFILES_PATH_ENV = "V2XC_PROFILES_PATH"
 CATALOGUE_PATH_ENV = "V2XC_CATALOGUE_PATH"

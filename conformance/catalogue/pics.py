@@ -16,10 +16,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, cast
 
-from ..errors import SourceLocation
+from ..errors import CatalogueError, SourceLocation
 from . import expr
 from .models import Catalogue, Level, PicsItem, PicsStatus, PixitItem, Profile, Role, Value
-from .yamlsrc import CatalogueError, Document, listing, load_yaml, out_of_bounds, suggest, validate
+from .yamlsrc import Document, listing, load_yaml, out_of_bounds, suggest, validate
 
 REDACTED = "***redacted***"
 

@@ -14,12 +14,12 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from ..errors import SourceLocation
+from ..errors import CatalogueError, SourceLocation
 from ..standards import PROFILES_DIR as BUNDLED_PROFILES_DIR
 from . import expr
 from .loader import check_condition
 from .models import Catalogue, Level, PicsStatus, Profile, ProfileParameter, Requirement, Role, Text, Value
-from .yamlsrc import CatalogueError, Document, listing, load_yaml, out_of_bounds, suggest, validate
+from .yamlsrc import Document, listing, load_yaml, out_of_bounds, suggest, validate
 
 #: The bundled profiles, package data (conformance/standards/profiles).
 PROFILES_DIR = BUNDLED_PROFILES_DIR

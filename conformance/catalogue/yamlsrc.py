@@ -19,7 +19,7 @@ from typing import Any
 import jsonschema  # type: ignore[import-untyped, unused-ignore]
 import yaml
 
-from ..errors import ConfigurationError, SourceLocation
+from ..errors import CatalogueError, SourceLocation
 from ..standards import SCHEMA_DIR as STANDARDS_SCHEMA_DIR
 
 #: A JSON path into a document: mapping keys (str) and list indices (int).
@@ -53,15 +53,6 @@ class Document:
             if not probe:
                 return SourceLocation(self.path)
             probe = probe[:-1]
-
-
-class CatalogueError(ConfigurationError):
-    """A broken catalogue, framework, profile, PICS or PIXIT file (exit code 2), always a complete sentence."""
-
-    def __init__(self, message: str, *, source: SourceLocation | None = None, hint: str = "") -> None:
-        if message and not message.endswith((".", "?", "!")):
-            message += "."
-        super().__init__(message, source=source, hint=hint)
 
 
 def _mark(node: yaml.Node) -> tuple[int, int]:

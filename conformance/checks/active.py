@@ -19,19 +19,17 @@ from ..codec.strict import CodecError, codec_for
 from ..engine.context import RunContext
 from ..engine.model import Observation
 from ..engine.registry import Inconclusive, NotApplicable, check
-from ..network.framing import FRAME_MESSAGES
+from ..standards import messages
 from ..standards.samples import sample_values
-from .common import failed, listed, param, passed
-
-ALTERNATIVES = {message: alternative for alternative, message in FRAME_MESSAGES.items()}
-SAMPLE_NAMES = {"BSM": "bsm", "MAP": "map", "SPAT": "spat", "RSI": "rsi", "RSM": "rsm"}
+from .common import failed, listed, param, passed, upper_tester
 
 
 def valid_frames(edition: str, message: str, count: int, seed: int) -> list[tuple[bytes, Any]]:
     """``count`` distinct valid frames of ``message`` (the sample message with msgCnt and timing varied)."""
-    if message not in SAMPLE_NAMES:
+    kind = messages.get(message)
+    if kind is None or kind.sample is None:
         raise NotApplicable(f"no valid {message} frames can be generated for receive tests")
-    alternative, base = sample_values()[SAMPLE_NAMES[message]]
+    alternative, base = sample_values()[kind.short]
     rng = random.Random(seed)
     codec = codec_for(edition)
     frames = []
@@ -49,18 +47,6 @@ def valid_frames(edition: str, message: str, count: int, seed: int) -> list[tupl
                 f"the bundled {message} generator does not fit edition {edition}: {exc.message}"
             ) from None
     return frames
-
-
-def _upper_tester(context: RunContext) -> Any:
-    tester = context.transport.upper_tester()
-    if tester is None:
-        raise NotApplicable("the device offers no upper tester; receive tests need it (docs/upper-tester.md)")
-    return tester
-
-
-def _drain(tester: Any) -> None:
-    while tester.next_event(0.0) is not None:
-        pass
 
 
 def _wait_for_report(tester: Any, frame: bytes, timeout: float) -> dict[str, Any] | None:
@@ -85,8 +71,8 @@ def decode_echo(context: RunContext, params: Mapping[str, Any]) -> Sequence[Obse
     message = str(param(params, "message", "BSM")).upper()
     count = int(param(params, "count", 3))
     timeout = float(param(params, "response_timeout_s", 2.0))
-    tester = _upper_tester(context)
-    _drain(tester)
+    tester = upper_tester(context, "receive tests")
+    tester.drain_events()
     observations: list[Observation] = []
     silent: list[str] = []
     echoed: list[int] = []

@@ -44,7 +44,7 @@ from ..engine.model import EvidenceFrame, Observation, Verdict
 from ..engine.registry import Inconclusive, NotApplicable, NotTested, check
 from ..errors import ConfigurationError, ConformanceError
 from ..vectors import traffic
-from .common import failed, param, passed, timing_observation
+from .common import failed, param, passed, timing_observation, upper_tester
 
 #: Applications with a scenario, in the order the Tianjin Xiqing pilot headlines them (their site grid column).
 SCENARIO_APPLICATIONS = ("RLVW", "AVW", "TJW", "EBW", "FCW")
@@ -428,13 +428,6 @@ def build_scenario(application: str, case: str, params: Mapping[str, Any], editi
 
 
 # --- running a scenario ----------------------------------------------------------------------------------------
-def _upper_tester(context: RunContext) -> Any:
-    tester = context.transport.upper_tester()
-    if tester is None:
-        raise NotApplicable("the device offers no upper tester; application tests need it (docs/upper-tester.md)")
-    return tester
-
-
 def _listen(context: RunContext, tester: Any, until: float, events: list[dict[str, Any]]) -> None:
     """Collect upper-tester events until monotonic time ``until``."""
     while (remaining := until - time.monotonic()) > 0:
@@ -608,7 +601,7 @@ def warning_scenario(context: RunContext, params: Mapping[str, Any]) -> Sequence
             f"app.warning-scenario: cases {unknown or cases!r} for {application} are not valid.",
             hint=f"Give some of: {', '.join(CASES)}.",
         )
-    tester = _upper_tester(context)
+    tester = upper_tester(context, "application tests")
     observations = []
     for case in cases:
         # Built just before playing, so the frames' time fields (secMark, moy, timeStamp) are current.

@@ -8,7 +8,7 @@ from typing import Any
 
 from ..engine.context import ObservedFrame, RunContext
 from ..engine.model import Observation, Verdict
-from ..engine.registry import Inconclusive
+from ..engine.registry import Inconclusive, NotApplicable
 from ..engine.timing import WindowTiming, decide, describe_uncertain, measurement
 
 EARTH_RADIUS_M = 6_371_008.8
@@ -29,6 +29,14 @@ def passed(message: str, evidence: Sequence[int] = (), **details: Any) -> Observ
 def failed(message: str, evidence: Sequence[int] = (), **details: Any) -> Observation:
     """A fail observation (give field_path, expected and observed where they exist)."""
     return Observation(Verdict.FAIL, message, evidence=tuple(evidence), **details)
+
+
+def upper_tester(context: RunContext, purpose: str) -> Any:
+    """The device's upper tester; NotApplicable when it offers none (``purpose``: the tests that need it)."""
+    tester = context.transport.upper_tester()
+    if tester is None:
+        raise NotApplicable(f"the device offers no upper tester; {purpose} need it (docs/upper-tester.md)")
+    return tester
 
 
 def frames_or_inconclusive(context: RunContext, message: str, minimum: int = 1) -> list[ObservedFrame]:

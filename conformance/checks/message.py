@@ -17,13 +17,20 @@ from ..engine.context import ObservedFrame, RunContext
 from ..engine.model import Observation, Verdict
 from ..engine.registry import Inconclusive, NotApplicable, check
 from ..errors import ConformanceError
-from ..network.framing import FRAME_MESSAGES, Framing, check_aid
+from ..network.framing import Framing, check_aid
+from ..standards import messages
 from .common import decoded, failed, frames_or_inconclusive, listed, param, passed, timing_observation
+
+
+def _frame_kind(name: str) -> messages.MessageKind | None:
+    """The frame kind (a MessageFrame alternative: BSM, MAP, SPAT, RSI, RSM, DAY2) called ``name``, or None."""
+    kind = messages.get(name)
+    return kind if kind is not None and not kind.in_open_type else None
 
 
 def _message(params: Mapping[str, Any]) -> str:
     name = str(param(params, "message", "")).upper()
-    if name not in FRAME_MESSAGES.values():
+    if _frame_kind(name) is None:
         raise NotApplicable(f"parameter 'message' is {name!r}; expected one of BSM, MAP, SPAT, RSI, RSM")
     return name
 
@@ -38,7 +45,14 @@ def _day2_id(context: RunContext, frame: ObservedFrame) -> int | None:
         lax = codec_for(context.edition).edition.spec.decode("MessageFrame", frame.frame)
     except Exception:  # noqa: BLE001 - a frame too broken to read its messageId is attributed to no message
         return None
-    return int(lax[1]["messageId"]) if isinstance(lax, tuple) and lax[0] == "msgFrameExt" else None
+    return int(lax[1]["messageId"]) if isinstance(lax, tuple) and lax[0] == _day2().alternative else None
+
+
+def _day2() -> messages.MessageKind:
+    """The Day-2 frame (MessageFrame's extension alternative) in the message table."""
+    day2 = messages.get("DAY2")
+    assert day2 is not None
+    return day2
 
 
 def select_frames(context: RunContext, params: Mapping[str, Any], minimum: int = 1) -> tuple[str, list[ObservedFrame]]:
@@ -48,15 +62,16 @@ def select_frames(context: RunContext, params: Mapping[str, Any], minimum: int =
     Inconclusive when fewer than ``minimum`` frames were observed.
     """
     name = str(param(params, "message", "")).upper()
-    if name in FRAME_MESSAGES.values():
+    if _frame_kind(name) is not None:
         return name, frames_or_inconclusive(context, name, minimum)
     message_id = params.get("message_id")
-    if message_id is None and name != "MESSAGEFRAMEEXT":
+    day2 = _day2()
+    if message_id is None and name != day2.type_name.upper():  # "message: MessageFrameExt": every Day-2 frame
         raise NotApplicable(f"parameter 'message' is {name!r}: a Day-1 message or a Day-2 message with message_id")
-    label = f"{name} (messageId {message_id})" if message_id is not None else "Day-2 MessageFrameExt"
+    label = f"{name} (messageId {message_id})" if message_id is not None else day2.label
     frames = [
         frame
-        for frame in context.frames_of("DAY2")
+        for frame in context.frames_of(day2.name)
         if message_id is None or _day2_id(context, frame) == int(message_id)
     ]
     if len(frames) < minimum:
@@ -405,12 +420,14 @@ def dsmp_aid_matches(context: RunContext, params: Mapping[str, Any]) -> Sequence
     from ..network import dsmp
 
     message = _message(params)
+    kind = _frame_kind(message)
+    assert kind is not None  # checked by _message
     frames = decoded(frames_or_inconclusive(context, message))
     wrong: list[str] = []
     for frame in frames:
         packet = dsmp.parse(frame.raw)
         try:
-            check_aid(packet, {v: k for k, v in FRAME_MESSAGES.items()}[message])
+            check_aid(packet, kind.alternative)
         except ConformanceError as exc:
             wrong.append(f"#{frame.seq}: {exc.message}")
     if wrong:

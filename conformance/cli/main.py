@@ -1,8 +1,8 @@
 """The ``v2xc`` command line (click + rich).
 
-Exit codes: 0 success; 1 the input is not a valid message (or a frame failed); 2 usage or configuration error;
-3 internal error (a bug: please report it with the input). Errors are printed as one paragraph, never a traceback
-(set ``V2XC_DEBUG=1`` to see one).
+Exit codes (:class:`conformance.errors.ExitCode`): 0 success; 1 the input is not a valid message (or a frame
+failed); 2 usage or configuration error; 3 internal error (a bug: please report it with the input). Errors are
+printed as one paragraph, never a traceback (set ``V2XC_DEBUG=1`` to see one).
 """
 
 from __future__ import annotations
@@ -21,16 +21,14 @@ from .. import __version__
 from ..codec import jsonvalue
 from ..codec.identify import MatchStatus, identify, preferred_edition
 from ..codec.strict import Decoded, codec_for
-from ..errors import ConformanceError, SourceLocation, UsageError
+from ..errors import AutoEditionError, ConformanceError, ExitCode, InputError, SourceLocation, UsageError
 from ..network import framing
 from ..standards import editions
-from .inputs import Frame, InputError, read_frames
+from ..transports.offline import Frame
+from .inputs import read_frames
 from .util import err, guard, out, report_error
 
 F = TypeVar("F", bound=Callable[..., Any])
-
-
-EXIT_OK, EXIT_INVALID, EXIT_USAGE, EXIT_INTERNAL = 0, 1, 2, 3
 
 
 def _resolve_edition(edition: str | None, asn1_dir: Path | None) -> str:
@@ -127,12 +125,6 @@ def _decode_frame(
     return decoded, extra
 
 
-class AutoEditionError(ConformanceError):
-    """No edition matches a frame in ``--edition auto`` mode."""
-
-    exit_code = EXIT_INVALID
-
-
 def _edition_option(default: str | None) -> Callable[[F], F]:
     def decorate(func: F) -> F:
         func = click.option(
@@ -215,7 +207,7 @@ def decode(
                     out.print(f"{frame.source}: also matches: {', '.join(extra['also_matches'])}")
         if failures:
             err.print(f"{failures} of {len(frames)} frames are invalid.")
-            sys.exit(EXIT_INVALID)
+            sys.exit(ExitCode.INVALID)
 
 
 # --------------------------------------------------------------------------------------------------- encode
@@ -375,7 +367,7 @@ def identify_command(framing_name: str, output_format: str, input_arg: str) -> N
                 table.add_row(result.edition, f"[{style[result.status]}]{result.status.value}[/]", result.detail)
             out.print(table)
         if unmatched:
-            sys.exit(EXIT_INVALID)
+            sys.exit(ExitCode.INVALID)
 
 
 # ------------------------------------------------------------------------------------------------- editions

@@ -38,7 +38,7 @@ from ..catalogue.models import Requirement, Role
 from ..catalogue.overlays import CATALOGUE_PATH_ENV, PROFILES_PATH_ENV, catalogue_dirs, catalogue_with, profile_source
 from ..catalogue.profiles import PROFILES_DIR
 from ..catalogue.views import document_coverage, framework_coverage
-from ..errors import ConformanceError
+from ..errors import ConformanceError, ExitCode
 from .util import guard
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -461,7 +461,7 @@ def pics_check(
                     "declared absent.[/]"
                 )
         if not review.conformant:
-            sys.exit(1)
+            sys.exit(ExitCode.FAILED)
 
 
 def _finding(finding: Any) -> dict[str, str]:
@@ -609,7 +609,7 @@ def _runnable(profile: Profile, requirement: Requirement, available: frozenset[s
 def _registered_checks() -> frozenset[str] | None:
     """The check ids the run engine registers, or None where the engine is not installed."""
     try:
-        from ..engine.registry import registered_checks
+        from ..checks import registered_checks
     except ImportError:  # pragma: no cover - the engine ships with the toolkit; this guards partial installs
         return None
     return frozenset(registered_checks())

@@ -16,7 +16,8 @@ from typing import Any
 
 import click
 
-from ..errors import UsageError
+from ..errors import ExitCode, UsageError
+from ..reports import FORMATS
 from .util import guard
 
 
@@ -66,10 +67,12 @@ def report_group() -> None:
 @click.option(
     "--format",
     "fmt",
-    type=click.Choice(["json", "html", "junit", "md", "all"]),
+    type=click.Choice([*FORMATS, "all"]),
     default="html",
     show_default=True,
-    help="Output format; 'all' writes report.json/.html/.junit.xml/.md into the folder given by -o (or SOURCE).",
+    help="Output format; 'all' writes every format's file ("
+    + ", ".join(fmt.file_name for fmt in FORMATS.values())
+    + ") into the folder given by -o (or SOURCE).",
 )
 @click.option("-o", "--output", type=click.Path(path_type=Path), default=None, help="Output file (default stdout).")
 @_WAIVERS
@@ -82,16 +85,15 @@ def report_group() -> None:
 )
 def render_command(source: Path, fmt: str, output: Path | None, waivers: Path | None, clause_map: Path | None) -> None:
     """Render SOURCE (a report.json, or a run folder) as HTML, JUnit XML, Markdown or JSON."""
-    from ..reports import FILE_NAMES, FORMATS, render
+    from ..reports import render, write_formats
 
     with guard():
         report = _load(source, waivers, clause_map)
         if fmt == "all":
             folder = output or (source if source.is_dir() else source.parent)
             folder.mkdir(parents=True, exist_ok=True)
-            for name in FORMATS:
-                (folder / FILE_NAMES[name]).write_text(render(report, name), encoding="utf-8")
-            click.echo(f"wrote {', '.join(FILE_NAMES.values())} into {folder}", err=True)
+            written = write_formats(report, folder)
+            click.echo(f"wrote {', '.join(path.name for path in written)} into {folder}", err=True)
         else:
             _emit(render(report, fmt), output)
 
@@ -158,7 +160,7 @@ def diff_command(old: Path, new: Path, fmt: str, output: Path | None, waivers: P
         else:
             text = render_diff_text(result, markdown=fmt == "md")
         _emit(text, output)
-        sys.exit(result["exit_code"])
+        sys.exit(ExitCode(result["exit_code"]))
 
 
 @report_group.command(name="matrix")
@@ -195,7 +197,7 @@ def gate_command(source: Path, waivers: Path | None) -> None:
                     f"waiver {entry['requirement']} ({entry['expected']}): {entry['state']} — {entry['note']}", err=True
                 )
         click.echo(f"{report['report_id']}: exit {result['exit_code']} — {result['reason']}")
-        sys.exit(result["exit_code"])
+        sys.exit(ExitCode(result["exit_code"]))
 
 
 @click.group(name="keys")

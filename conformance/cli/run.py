@@ -25,21 +25,21 @@ from ..engine.model import Verdict
 from ..engine.preflight import DEFAULT_CONNECT_S, check_reachable
 from ..engine.runner import Engine
 from ..engine.timing import TimingMonitor
-from ..errors import UsageError
+from ..errors import ExitCode, UsageError
+from ..network.decoder import frame_decoder
+from ..reports import FORMATS
 from .profiles import complete_profiles, overlay_options
 from .runsetup import RunSetup, prepare, record_timing, resume
 from .util import guard
 
-EXIT_PASS, EXIT_FAIL, EXIT_USAGE, EXIT_HARNESS = 0, 1, 2, 3
 
-
-def exit_code(finished: RunFinished) -> int:
+def exit_code(finished: RunFinished) -> ExitCode:
     """The documented exit code for a finished run."""
     if finished.summary.get(Verdict.ERROR.value, 0):
-        return EXIT_HARNESS
+        return ExitCode.HARNESS
     if finished.summary.get(Verdict.FAIL.value, 0) or finished.summary.get(Verdict.INCONC.value, 0):
-        return EXIT_FAIL
-    return EXIT_PASS
+        return ExitCode.FAILED
+    return ExitCode.OK
 
 
 def _settle_memory() -> None:
@@ -114,6 +114,7 @@ def start_run(setup: RunSetup, target: str, listeners: Sequence[Listener]) -> Li
     evidence = EvidenceLog(setup.out_dir / "evidence.ndjson")
     context = RunContext(
         edition=setup.edition,
+        decoder=frame_decoder(setup.edition),
         transport=transport,
         evidence=evidence,
         parameters=setup.parameters,
@@ -160,13 +161,13 @@ def execute(
         live.close()
 
 
-def _write_reports(out_dir: Path, waivers: Path | None) -> int:
-    """Render report.json, report.html, report.junit.xml and report.md into the run folder; return the CI gate's
+def _write_reports(out_dir: Path, waivers: Path | None) -> ExitCode:
+    """Render every report format (:data:`conformance.reports.FORMATS`) into the run folder; return the CI gate's
     exit code (the run's exit code with unexpired waivers honoured)."""
     from ..reports import write_reports
 
     report = write_reports(out_dir, waivers=waivers)
-    return int(report["gate"]["exit_code"])
+    return ExitCode(report["gate"]["exit_code"])
 
 
 @click.command(name="run")
@@ -284,7 +285,7 @@ def run_command(
             )
         finished = execute(setup, target)
         gate = _write_reports(setup.out_dir, waivers)
-        click.echo(f"results: {setup.out_dir} (report.html, report.json, report.junit.xml, report.md)")
+        click.echo(f"results: {setup.out_dir} ({', '.join(fmt.file_name for fmt in FORMATS.values())})")
         sys.exit(gate if waivers is not None else exit_code(finished))
 
 

@@ -39,8 +39,8 @@ from ..catalogue import (
 )
 from ..catalogue.clausemap import CLAUSE_MAP_FILE, load_clause_map
 from ..catalogue.overlays import catalogue_dirs, catalogue_with, profile_source
-from ..devices.reference_pics import reference_pics_yaml, reference_role
-from ..engine.registry import registered_checks
+from ..checks import registered_checks
+from ..devices.reference_pics import reference_pics_yaml, reference_role  # importing devices registers sim://
 from ..engine.runner import CheckCall, PlannedCase
 from ..engine.timing import TimingBudget
 from ..errors import ConfigurationError, UsageError

@@ -20,6 +20,7 @@ from rich.markup import escape
 from rich.table import Table
 
 from ..engine.timing import DECISION_RULE, TimingMonitor, budget_summary
+from ..errors import ExitCode
 from .util import guard, out
 
 
@@ -105,7 +106,7 @@ def selftest_command(seconds: float, fmt: str, overload_wakeup_ms: float | None)
                 out.print("[bold yellow]overloaded now:[/] " + escape("; ".join(window.reasons)))
             else:
                 out.print("[bold green]this host can judge timing now[/]")
-        sys.exit(1 if window.overloaded else 0)
+        sys.exit(ExitCode.FAILED if window.overloaded else ExitCode.OK)
 
 
 def register(main: click.Group) -> None:

@@ -1,8 +1,8 @@
 """What every ``v2xc`` command shares: the error consoles and the guard that turns errors into exit codes.
 
-Exit codes (README.md): a :class:`~conformance.errors.ConformanceError` exits with its own ``exit_code`` after a
-one-paragraph message; any other exception is a bug in v2xc and exits 3 without a traceback (``V2XC_DEBUG=1``
-shows one).
+Exit codes (README.md, :class:`~conformance.errors.ExitCode`): a :class:`~conformance.errors.ConformanceError`
+exits with its own ``exit_code`` after a one-paragraph message; any other exception is a bug in v2xc and exits
+``ExitCode.INTERNAL`` (3) without a traceback (``V2XC_DEBUG=1`` shows one).
 """
 
 from __future__ import annotations
@@ -15,9 +15,7 @@ from contextlib import contextmanager
 import click
 from rich.console import Console
 
-from ..errors import ConformanceError
-
-EXIT_INTERNAL = 3
+from ..errors import ConformanceError, ExitCode
 
 out = Console(highlight=False, soft_wrap=True)
 err = Console(stderr=True, highlight=False, soft_wrap=True)
@@ -46,4 +44,4 @@ def guard() -> Iterator[None]:
             "with the command line and input (set V2XC_DEBUG=1 for a traceback).",
             markup=True,
         )
-        sys.exit(EXIT_INTERNAL)
+        sys.exit(ExitCode.INTERNAL)

@@ -16,10 +16,12 @@ from typing import Any
 import click
 from rich.console import Console
 
+from ..errors import ExitCode, VectorArgumentError
 from ..standards import CORPUS_DIR
+from ..standards import messages as message_table
 from ..standards.editions import edition_ids
 from ..vectors import corpus, mutations
-from ..vectors.model import MESSAGES, MODES, Vector, VectorArgumentError
+from ..vectors.model import MODES, Vector
 from ..vectors.oracle import verify
 from .util import guard
 
@@ -32,15 +34,15 @@ DEFAULT_CORPUS = CORPUS_DIR  # the corpus travels inside the package
 
 def _resolve_type(type_arg: str) -> tuple[str, str | None, str]:
     """``--type`` as a message name (bsm, map, ...) or an ASN.1 type name → (type, alternative, message)."""
-    key = type_arg.lower()
-    if key in MESSAGES:
-        alternative, _carried = MESSAGES[key]
-        return "MessageFrame", alternative, key
-    for message, (alternative, carried) in MESSAGES.items():
-        if type_arg == alternative:
-            return "MessageFrame", alternative, message
-        if type_arg == carried:
-            return carried, None, message
+    frames = message_table.frame_kinds()
+    for kind in frames:
+        if type_arg.lower() == kind.short:
+            return "MessageFrame", kind.alternative, kind.short
+    for kind in frames:
+        if type_arg == kind.alternative:
+            return "MessageFrame", kind.alternative, kind.short
+        if type_arg == kind.type_name:
+            return kind.type_name, None, kind.short
     return type_arg, None, type_arg
 
 
@@ -78,7 +80,8 @@ def vectors_group() -> None:
     "--type",
     "type_arg",
     required=True,
-    help=f"Message ({', '.join(MESSAGES)}) as a MessageFrame, or any ASN.1 type name of the edition.",
+    help=f"Message ({', '.join(kind.short for kind in message_table.frame_kinds())}) as a MessageFrame, or any ASN.1 "
+    "type name of the edition.",
 )
 @click.option("--mode", type=click.Choice(GENERATE_MODES), default="valid", show_default=True)
 @click.option("--count", type=click.IntRange(min=1), default=10, show_default=True)
@@ -142,7 +145,7 @@ def check_command(paths: tuple[Path, ...]) -> None:
         summary = ", ".join(f"{name} {number}" for name, number in sorted(classes.items()))
         if problems:
             err.print(f"{len(problems)} of {total} record(s) do not verify.")
-            sys.exit(1)
+            sys.exit(ExitCode.FAILED)
         out.print(f"{total} record(s) verified ({summary or 'none'}).")
 
 
@@ -162,7 +165,7 @@ def show_command(record_id: str, corpus_dir: Path) -> None:
         found = corpus.find_record(corpus_dir, record_id)
         if not found:
             err.print(f"[bold red]error:[/] no record with id {record_id!r} under {corpus_dir}.", markup=True)
-            sys.exit(1)
+            sys.exit(ExitCode.FAILED)
         if len({record["id"] for record in found}) > 1:
             ids = ", ".join(sorted({record["id"] for record in found})[:10])
             raise VectorArgumentError(f"id prefix {record_id!r} is ambiguous: {ids}.", hint="Give more digits.")

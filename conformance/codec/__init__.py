@@ -1,2 +1,3 @@
-"""The strict UPER codec (``strict``), bit positions after a failure (``bittrace``), edition
-identification (``identify``) and the JSON form of values (``jsonvalue``, ``jsondiff``)."""
+"""The strict UPER codec (``strict``), the typed walk of the parsed ASN.1 it checks values' shape with
+(``asn1schema``), bit positions after a failure (``bittrace``), edition identification (``identify``) and the JSON
+form of values (``jsonvalue``, ``jsondiff``)."""

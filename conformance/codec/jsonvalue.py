@@ -76,12 +76,13 @@ def to_json(value: Any) -> Any:
     )
 
 
-def _path_text(path: tuple[str | int, ...]) -> str:
+def value_path(path: tuple[str | int, ...]) -> str:
+    """The field path of a value as its errors name it (``format_path``), ``(top level)`` for the value itself."""
     return format_path(path) or "(top level)"
 
 
 def _fail(path: tuple[str | int, ...], message: str, hint: str) -> ValueFormatError:
-    return ValueFormatError(message, operation="encode", field_path=_path_text(path), hint=hint)
+    return ValueFormatError(message, operation="encode", field_path=value_path(path), hint=hint)
 
 
 def _hex_bytes(text: Any, path: tuple[str | int, ...], key: str) -> bytes:

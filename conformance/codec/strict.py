@@ -22,9 +22,9 @@ import asn1tools
 from asn1tools.codecs import per, uper
 
 from ..errors import CodecError, format_path
-from ..standards.asn1schema import TypeResolver, check_shape
 from ..standards.editions import Edition, OpenTypeBinding, load_edition
 from . import bittrace
+from .asn1schema import TypeResolver, check_shape
 from .jsonvalue import OpenValue
 
 _GOT_PATTERN = re.compile(r"but got (-?\w+)")

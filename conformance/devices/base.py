@@ -16,23 +16,20 @@ import time
 from abc import ABC, abstractmethod
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
 from types import TracebackType
 from typing import Any, ClassVar
 
 from ..codec import strict as codec
 from ..codec.jsonvalue import from_json, to_json
-from ..errors import CodecError, ConformanceError, FramingError, UsageError
-from ..network.framing import Framing, default_aid, unwrap, wrap
-from ..transports.payload import ALTERNATIVES, frame_kind
-from ..transports.uppertester import MAX_DATAGRAM, Message, UdpUpperTesterEndpoint, event, reply
+from ..errors import CodecError, ConformanceError, DeviceError, FramingError
+from ..network.framing import Framing, unwrap, wrap
+from ..standards import messages
+from ..transports.payload import frame_kind
+from ..transports.uppertester import MAX_DATAGRAM, Message, event, reply
+from ..vectors.traffic import SUPPORTED_EDITIONS  # the devices' frames come from the traffic generators
+from .uppertester import UdpUpperTesterEndpoint
 
-SUPPORTED_EDITIONS = ("csae53-2019", "csae53-2020")
 MAX_RATE_HZ = 1000.0
-
-
-class DeviceError(UsageError):
-    """A reference device configured wrongly (unknown edition, bad rate, unknown fault, bad address)."""
 
 
 @dataclass
@@ -73,14 +70,6 @@ def parse_rates(text: str, allowed: Mapping[str, float]) -> dict[str, float]:
             )
         rates[kind] = value
     return rates
-
-
-def time_fields(wall: float) -> tuple[int, int]:
-    """(MinuteOfTheYear, DSecond in ms within the minute) of a UTC wall time."""
-    moment = datetime.fromtimestamp(wall, tz=UTC)
-    year_start = datetime(moment.year, 1, 1, tzinfo=UTC)
-    minutes = int((moment - year_start).total_seconds() // 60)
-    return minutes, moment.second * 1000 + moment.microsecond // 1000
 
 
 class SimDevice(ABC):
@@ -286,8 +275,11 @@ class SimDevice(ABC):
         assert self.config.send_to is not None
         data = frame
         if self.config.framing is Framing.DSMP:
-            alternative = ALTERNATIVES.get(kind or frame_kind(frame), "bsmFrame")
-            data = wrap(frame, Framing.DSMP, aid=default_aid(alternative) or 0)
+            entry = messages.get(kind or frame_kind(frame))
+            if entry is None or entry.in_open_type:
+                entry = messages.get("BSM")  # a kind that is no MessageFrame alternative: sent with a BSM AID
+            aids = entry.aids if entry is not None else ()
+            data = wrap(frame, Framing.DSMP, aid=aids[0] if aids else 0)
         with contextlib.suppress(OSError):  # nobody listening yet: a radio does not know either
             self.sock.sendto(data, self.config.send_to)
         return time.time()
@@ -322,10 +314,11 @@ class SimDevice(ABC):
             return
         if report and self.ut is not None:
             alternative = decoded.value[0]
+            received = messages.by_alternative(alternative)
             self.ut.emit(
                 event(
                     "frame-received",
-                    message=ALTERNATIVES_BY_NAME.get(alternative, alternative),
+                    message=received.name if received is not None else alternative,
                     hex=frame.hex(),
                     decoded=to_json(decoded.value),
                     edition=self.config.edition,
@@ -397,10 +390,11 @@ class SimDevice(ABC):
             if "hex" in request:
                 frames = [bytes.fromhex(str(request["hex"]))] * count
             elif "value" in request:
-                alternative = ALTERNATIVES.get(kind)
-                if alternative is None:
-                    return reply(request, ok=False, error=f'"message" must be one of {", ".join(ALTERNATIVES)}')
-                frames = [self.encode(alternative, from_json(request["value"]))] * count
+                entry = messages.get(kind)
+                if entry is None or entry.in_open_type:
+                    names = ", ".join(frame.name for frame in messages.frame_kinds())
+                    return reply(request, ok=False, error=f'"message" must be one of {names}')
+                frames = [self.encode(entry.alternative, from_json(request["value"]))] * count
             elif kind in self.rates:
                 sent = [self.transmit(kind) for _ in range(count)]
                 return reply(request, sent=[{"time": wall, "hex": frame.hex()} for wall, frame in sent])
@@ -417,7 +411,3 @@ class SimDevice(ABC):
         return reply(
             request, sent=[{"time": wall, "hex": frame.hex()} for wall, frame in zip(sent_at, frames, strict=True)]
         )
-
-
-#: MessageFrame alternative → message kind.
-ALTERNATIVES_BY_NAME = {alternative: kind for kind, alternative in ALTERNATIVES.items()}

@@ -12,11 +12,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
-from ..errors import UsageError
-
-
-class FaultError(UsageError):
-    """An unknown fault name, a fault the device does not have, or a bad fault argument."""
+from ..errors import FaultError
 
 
 @dataclass(frozen=True, slots=True)

@@ -20,10 +20,11 @@ import time
 from collections.abc import Mapping
 from typing import Any, ClassVar
 
+from ..standards import messages
 from ..transports.uppertester import Message, event
 from ..vectors import traffic
 from .applications import ApplicationLayer
-from .base import DeviceConfig, SimDevice, time_fields
+from .base import DeviceConfig, SimDevice
 from .faults import PERIOD, periodic
 
 #: Closed route (east, north metres from the intersection): north on the through lane, around a block, back.
@@ -63,7 +64,8 @@ class ReferenceObu(SimDevice):
     """The built-in OBU (see module docstring); faults in :mod:`conformance.devices.faults`."""
 
     KIND = "obu"
-    DEFAULT_RATES: ClassVar[Mapping[str, float]] = {"BSM": 10.0}
+    #: The kind it sends, at the message table's default rate.
+    DEFAULT_RATES: ClassVar[Mapping[str, float]] = messages.default_rates("BSM")
 
     def __init__(self, config: DeviceConfig) -> None:
         super().__init__(config)
@@ -96,7 +98,7 @@ class ReferenceObu(SimDevice):
         values = _bsm_values(self.config.edition)
         value = copy.deepcopy(values[index % len(values)])
         value["msgCnt"] = self.next_msg_cnt(kind, index)
-        _, ms = time_fields(wall)
+        _, ms = traffic.time_fields(wall)
         if "secmark-jump" in self.faults and periodic(index):
             ms += int(self.faults["secmark-jump"] or 1500)
         value["secMark"] = ms % 60_000

@@ -18,12 +18,13 @@ from collections.abc import Mapping
 from datetime import UTC, datetime
 from typing import Any, ClassVar
 
+from ..standards import messages
 from ..vectors import traffic
-from .base import DeviceConfig, SimDevice, time_fields
+from .base import DeviceConfig, SimDevice
 from .faults import periodic
 
 RSM_LOOP = 200  # RSM participants' positions repeat every 200 frames (20 s at 10 Hz)
-RSM_INTERVAL_MS = 100
+RSM_INTERVAL_MS = round(1000 / messages.default_rates("RSM")["RSM"])  # 100 ms: one RSM period
 
 
 @functools.cache
@@ -54,7 +55,8 @@ class ReferenceRsu(SimDevice):
     """The built-in RSU (see module docstring); faults in :mod:`conformance.devices.faults`."""
 
     KIND = "rsu"
-    DEFAULT_RATES: ClassVar[Mapping[str, float]] = {"MAP": 1.0, "SPAT": 2.0, "RSI": 1.0, "RSM": 10.0}
+    #: The kinds it sends, at the message table's default rates.
+    DEFAULT_RATES: ClassVar[Mapping[str, float]] = messages.default_rates("MAP", "SPAT", "RSI", "RSM")
 
     def __init__(self, config: DeviceConfig) -> None:
         super().__init__(config)
@@ -65,7 +67,7 @@ class ReferenceRsu(SimDevice):
     def build_frame(self, kind: str, index: int, wall: float) -> bytes:
         """Return the MessageFrame bytes of the ``index``-th ``kind`` frame at wall time ``wall``."""
         msg_cnt = self.next_msg_cnt(kind, index)
-        moy, ms = time_fields(wall)
+        moy, ms = traffic.time_fields(wall)
         edition = self.config.edition
         if kind == "MAP":
             value = copy.deepcopy(_map_value(edition))

@@ -16,10 +16,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any
 
-from ..codec.strict import CodecError, codec_for
 from ..errors import ConformanceError
-from ..network.framing import FRAME_MESSAGES, Framing, unwrap
-from .model import EvidenceFrame
+from .model import EvidenceFrame, FrameDecoder
 from .timing import TimingMonitor, WindowTiming
 
 if TYPE_CHECKING:
@@ -36,7 +34,7 @@ class ObservedFrame:
     peer: str
     raw: bytes
     frame: bytes | None
-    message: str | None = None  # BSM, MAP, SPAT, RSI, RSM, DAY2 (from the MessageFrame alternative)
+    message: str | None = None  # BSM, MAP, SPAT, RSI, RSM, DAY2 (the decoder's message kind)
     value: Any = None  # the decoded message (inside the MessageFrame CHOICE)
     error: ConformanceError | None = None
     channel: str = ""
@@ -115,6 +113,8 @@ class RunContext:
     transport: Any  # conformance.transports.base.Transport
     evidence: EvidenceLog
     parameters: Mapping[str, Any]
+    #: Unwraps, decodes and names frames, and wraps sent ones (e.g. ``conformance.network.decoder.frame_decoder``).
+    decoder: FrameDecoder
     pixit: Mapping[str, Any] = field(default_factory=dict)
     stop: threading.Event = field(default_factory=threading.Event)
     #: The run's timing budget, host probe and window conditions (an unmeasured monitor by default).
@@ -124,15 +124,23 @@ class RunContext:
     _observation_window: float = 0.0
     _observation_span: tuple[float, float] = (0.0, 0.0)
 
+    def __post_init__(self) -> None:
+        if self.decoder.edition != self.edition:
+            raise ValueError(f"RunContext: the decoder decodes {self.decoder.edition}, the run is {self.edition}")
+
     # -- frames ------------------------------------------------------------------------------------------------
+    @property
+    def framing(self) -> str:
+        """The transport's framing (``none`` when it declares none)."""
+        return str(getattr(self.transport, "framing", "none"))
+
     def _record_received(self, received: Any, note: str) -> tuple[EvidenceFrame, bytes | None, ConformanceError | None]:
         """Write a received frame to the evidence log first; return the record, the MessageFrame bytes (network
         header removed) and the framing error, if any."""
-        framing: Framing = getattr(self.transport, "framing", Framing.NONE)
         error: ConformanceError | None = None
         frame: bytes | None = None
         try:
-            frame = unwrap(received.raw, framing).payload
+            frame = self.decoder.unwrap(received.raw, self.framing)
         except ConformanceError as exc:
             error = exc
         entry = self.evidence.record(
@@ -163,25 +171,16 @@ class RunContext:
             channel=received.channel,
         )
         if frame is not None:
-            try:
-                decoded = codec_for(self.edition).decode(frame)
-                alternative, value = decoded.value
-                observed.message = FRAME_MESSAGES.get(alternative, alternative)
-                observed.value = value
-            except CodecError as exc:
-                observed.error = exc
-                observed.message = _message_hint(frame)
+            message, value, error = self.decoder.classify(frame)
+            observed.message = message
+            observed.value = value
+            if error is not None:
+                observed.error = error
         return observed
 
     def send(self, frame: bytes, *, note: str = "", channel: str = "") -> EvidenceFrame:
         """Send a MessageFrame to the device (wrapped per the transport's framing) and record it as evidence."""
-        from ..network.framing import default_aid, wrap
-
-        framing: Framing = getattr(self.transport, "framing", Framing.NONE)
-        raw = frame
-        if framing is Framing.DSMP:
-            alternative = _alternative_of(frame, self.edition)
-            raw = wrap(frame, framing, aid=default_aid(alternative) if alternative else None)
+        raw = self.decoder.wrap(frame, self.framing)
         return self._record_sent(raw, frame, self.transport.send(raw, channel=channel), note, channel)
 
     def _record_sent(self, raw: bytes, frame: bytes | None, sent: SendTime, note: str, channel: str) -> EvidenceFrame:
@@ -267,23 +266,3 @@ class RunContext:
     def frames_of(self, message: str) -> list[ObservedFrame]:
         """Frames of one message kind (BSM, MAP, SPAT, RSI, RSM) in the observation, decoded or not."""
         return [frame for frame in self.observation() if frame.message == message]
-
-
-def _message_hint(frame: bytes) -> str | None:
-    """Best guess of the message kind of an undecodable frame from its first byte: UPER puts the MessageFrame CHOICE
-    index first (X.691), so BSM 0x0-, MAP 0x1-, RSM 0x2-, SPAT 0x3-, RSI 0x4- and an extension 0x8- (checked by
-    encoding the samples)."""
-    if not frame:
-        return None
-    first = frame[0]
-    if first & 0x80:
-        return "DAY2"
-    return {0: "BSM", 1: "MAP", 2: "RSM", 3: "SPAT", 4: "RSI"}.get((first >> 4) & 0x07)
-
-
-def _alternative_of(frame: bytes, edition: str) -> str | None:
-    try:
-        value = codec_for(edition).decode(frame).value
-    except CodecError:
-        return None
-    return value[0] if isinstance(value, tuple) else None

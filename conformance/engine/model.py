@@ -1,4 +1,5 @@
-"""Verdicts, evidence and case results — the records every listener, journal and report is built from.
+"""Verdicts, evidence and case results — the records every listener, journal and report is built from — and the
+:class:`FrameDecoder` protocol through which the engine reads frames without knowing any standard.
 
 Verdicts follow ISO/IEC 9646 / ETSI practice: pass, fail, inconc (inconclusive), none (not applicable / not
 run), error (the harness, not the device, failed). A requirement with no check is recorded as ``none`` with
@@ -9,7 +10,9 @@ from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field
 from enum import StrEnum
-from typing import Any
+from typing import Any, Protocol
+
+from ..errors import ConformanceError
 
 
 class Verdict(StrEnum):
@@ -120,3 +123,32 @@ class CaseResult:
         ]
         fields = {k: v for k, v in data.items() if k not in ("observations", "verdict")}
         return cls(**fields, verdict=Verdict(data["verdict"]), observations=observations)
+
+
+class FrameDecoder(Protocol):
+    """Everything the engine needs to know about the standards: given to it, never imported by it.
+
+    ``framing`` is the transport's framing (its ``framing`` attribute, e.g. ``"none"`` or ``"dsmp"``). The concrete
+    decoder of the CSAE message sets is :func:`conformance.network.decoder.frame_decoder`.
+    """
+
+    @property
+    def edition(self) -> str:
+        """The message-set edition frames are decoded under."""
+        ...
+
+    def unwrap(self, raw: bytes, framing: str) -> bytes:
+        """The MessageFrame bytes inside ``raw`` (network header removed); raises ConformanceError when it cannot."""
+        ...
+
+    def classify(self, frame: bytes) -> tuple[str | None, Any, ConformanceError | None]:
+        """Decode MessageFrame bytes strictly and name their message kind: ``(message, value, error)``.
+
+        ``message`` is the kind an observation files the frame under (``BSM``, ..., ``DAY2``); ``value`` the decoded
+        message (inside the frame's CHOICE). For a frame that does not decode: the decoder's best guess of the kind
+        (or None), None, and the error (never raised)."""
+        ...
+
+    def wrap(self, frame: bytes, framing: str) -> bytes:
+        """``frame`` with the network header ``framing`` asks for (raises ConformanceError when it cannot)."""
+        ...

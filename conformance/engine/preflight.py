@@ -17,7 +17,7 @@ import time
 from collections.abc import Sequence
 from typing import Any
 
-from ..transports.base import TransportError
+from ..errors import TransportError
 from .context import RunContext
 from .registry import get_check
 from .runner import PlannedCase

@@ -39,16 +39,15 @@ import functools
 import tomllib
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
-from importlib import resources
 from typing import Any
 
 from conformance.errors import ConfigurationError, FramingError, SourceLocation
+from conformance.standards import messages
 
 __all__ = [
     "AID_MAX",
     "DSMP_VERSION",
     "MAX_PAYLOAD_LENGTH",
-    "MESSAGES",
     "PROTOCOL_TYPE_DSMP",
     "AidEntry",
     "AidTable",
@@ -90,19 +89,6 @@ MAX_PAYLOAD_LENGTH = 0xFFFF
 _EXT_COUNT_MAX = 0xFF
 _EXT_ID_MAX = 0xFF
 _EXT_VALUE_MAX = 0xFF
-
-#: Day-1 message names an AID can be mapped to in ``data/aids.toml``.
-MESSAGES: tuple[str, ...] = ("BSM", "MAP", "SPAT", "RSI", "RSM")
-
-# First byte of a bare UPER MessageFrame (checked by encoding and on real frames); used only for hints.
-_BARE_FRAME_FIRST_BYTES: dict[int, str] = {
-    **{b: "BSM" for b in range(0x00, 0x10)},
-    0x14: "MAP",
-    0x20: "RSM",
-    0x36: "SPAT",
-    0x42: "RSI",
-    0x80: "Day-2 MessageFrameExt",
-}
 
 
 # --- data types ----------------------------------------------------------------------------------------
@@ -325,7 +311,9 @@ def parse(data: bytes, *, expected_aid: int | None = None) -> DsmpPacket:
         )
     protocol_type = buf[0]
     if protocol_type != PROTOCOL_TYPE_DSMP:
-        looks_like = _BARE_FRAME_FIRST_BYTES.get(protocol_type)
+        # A hint only: the message a bare MessageFrame starting with this byte would be (message table, CHOICE index).
+        kind = messages.kind_of_first_byte(protocol_type)
+        looks_like = kind.label if kind is not None else None
         guess = ""
         if looks_like:
             guess = f" (0x{protocol_type:02x} is a typical first byte of a bare {looks_like} MessageFrame)"
@@ -475,6 +463,7 @@ class AidTable:
         rows = document.get("aid")
         if not isinstance(rows, list):
             raise ConfigurationError("AID table has no [[aid]] array", source=where)
+        allowed = [kind.name for kind in messages.aid_kinds()]  # message kinds with AIDs of their own
         entries: list[AidEntry] = []
         for index, row in enumerate(rows):
             if not isinstance(row, dict):
@@ -487,9 +476,9 @@ class AidTable:
                 raise ConfigurationError(
                     f"AID table row {index}: aid {aid!r} is not an integer in 0..{AID_MAX}", source=where
                 )
-            if message not in MESSAGES:
+            if message not in allowed:
                 raise ConfigurationError(
-                    f"AID table row {index} (aid {aid}): message {message!r} is not one of {', '.join(MESSAGES)}",
+                    f"AID table row {index} (aid {aid}): message {message!r} is not one of {', '.join(allowed)}",
                     source=where,
                 )
             if not isinstance(description, str) or not isinstance(row_source, str):
@@ -526,14 +515,11 @@ class AidTable:
         return aid in self._by_aid
 
 
-def load_aid_table(text: str | None = None, *, source: str = "conformance/standards/data/aids.toml") -> AidTable:
-    """Parse an AID table from TOML ``text``, or the packaged ``data/aids.toml`` when ``text`` is None."""
+def load_aid_table(text: str | None = None, *, source: str = messages.AID_TABLE_SOURCE) -> AidTable:
+    """Parse an AID table from TOML ``text``, or the packaged ``data/aids.toml`` when ``text`` is None (read by the
+    message table, :func:`conformance.standards.messages.aid_document`)."""
     if text is None:
-        resource = resources.files("conformance.standards") / "data" / "aids.toml"
-        try:
-            text = resource.read_text(encoding="utf-8")
-        except OSError as exc:
-            raise ConfigurationError(f"cannot read the AID table: {exc}", source=SourceLocation(source)) from None
+        return AidTable.from_mapping(messages.aid_document(), source=source)
     try:
         document = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:

@@ -10,17 +10,8 @@ from dataclasses import dataclass
 from enum import StrEnum
 
 from ..errors import FramingError
+from ..standards import messages
 from . import dsmp
-
-#: MessageFrame CHOICE alternative (ASN.1) → message name used in the AID table (data/aids.toml).
-FRAME_MESSAGES = {
-    "bsmFrame": "BSM",
-    "mapFrame": "MAP",
-    "rsmFrame": "RSM",
-    "spatFrame": "SPAT",
-    "rsiFrame": "RSI",
-    "msgFrameExt": "DAY2",
-}
 
 
 class Framing(StrEnum):
@@ -58,7 +49,8 @@ def wrap(payload: bytes, framing: Framing, *, aid: int | None) -> bytes:
 def check_aid(header: dsmp.DsmpPacket, frame_alternative: str) -> None:
     """Raise FramingError when the DSMP AID is registered for another message than the one carried."""
     aid = header.aid
-    message = FRAME_MESSAGES.get(frame_alternative)
+    kind = messages.by_alternative(frame_alternative)
+    message = kind.name if kind is not None else None
     registered = dsmp.aid_table().message_for(aid)
     if message is None or registered is None or registered == message:
         return
@@ -74,6 +66,6 @@ def check_aid(header: dsmp.DsmpPacket, frame_alternative: str) -> None:
 
 def default_aid(frame_alternative: str) -> int | None:
     """Return the first registered AID for the message carried by a MessageFrame alternative (None if none)."""
-    message = FRAME_MESSAGES.get(frame_alternative)
-    aids = dsmp.aid_table().aids_for(message) if message else ()
+    kind = messages.by_alternative(frame_alternative)
+    aids = kind.aids if kind is not None else ()
     return aids[0] if aids else None

@@ -21,7 +21,7 @@ from ..catalogue import Catalogue
 from ..catalogue.clausemap import CLAUSE_MAP_FILE, ClauseMap, load_clause_map
 from ..catalogue.overlays import catalogue_with
 from ..codec.jsondiff import diff as field_diff
-from ..errors import ConfigurationError, ConformanceError, SourceLocation
+from ..errors import ConfigurationError, ConformanceError, ExitCode, SourceLocation
 from . import model
 from .model import EXECUTED, GATING, REPORT_FORMAT, REPORT_FORMAT_VERSION
 
@@ -573,9 +573,9 @@ def gate(report: dict[str, Any]) -> dict[str, Any]:
         if c["status"] == "selected" and c["verdict"] in GATING and not (c.get("waiver") or {}).get("applied")
     ]
     if any(c["verdict"] == "error" for c in counted):
-        code, why = 3, "a case ended in a harness error"
+        code, why = ExitCode.HARNESS, "a case ended in a harness error"
     elif counted:
-        code, why = 1, f"{len(counted)} case(s) failed or were inconclusive and are not waived"
+        code, why = ExitCode.FAILED, f"{len(counted)} case(s) failed or were inconclusive and are not waived"
     else:
-        code, why = 0, "no unwaived failed, inconclusive or error case"
-    return {"exit_code": code, "reason": why, "cases": [c["requirement_id"] for c in counted]}
+        code, why = ExitCode.OK, "no unwaived failed, inconclusive or error case"
+    return {"exit_code": int(code), "reason": why, "cases": [c["requirement_id"] for c in counted]}

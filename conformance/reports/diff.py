@@ -17,6 +17,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from ..errors import ExitCode
+
 EXECUTED = ("pass", "fail", "inconc", "error")
 
 
@@ -74,7 +76,7 @@ def diff_reports(old: dict[str, Any], new: dict[str, Any]) -> dict[str, Any]:
         "new": {"report_id": new["report_id"], "target": new["item_tested"]["target"]},
         **out,
         "regressions": regressions,
-        "exit_code": 1 if regressions else 0,
+        "exit_code": int(ExitCode.FAILED if regressions else ExitCode.OK),
     }
 
 

@@ -21,11 +21,8 @@ REPORT_FORMAT = "v2xc-report"
 REPORT_FORMAT_VERSION = 1
 SCHEMA_FILE = SCHEMA_DIR / "report.schema.json"
 
-#: File names ``write_reports`` produces in a run folder.
+#: The JSON report's file name in a run folder (every format's file: ``conformance.reports.FORMATS``).
 REPORT_JSON = "report.json"
-REPORT_HTML = "report.html"
-REPORT_JUNIT = "report.junit.xml"
-REPORT_MD = "report.md"
 
 #: Verdicts that count as "the requirement was exercised" (tested).
 EXECUTED = ("pass", "fail", "inconc", "error")

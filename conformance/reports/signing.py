@@ -26,19 +26,13 @@ from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 
-from ..errors import ConfigurationError, ConformanceError, SourceLocation, UsageError
+from ..errors import ConfigurationError, SourceLocation, UsageError, VerificationError
 
 MANIFEST = "manifest.json"
 SIGNATURE = "manifest.sig"
 MANIFEST_FORMAT = "v2xc-manifest"
 #: Environment variable holding the passphrase of an encrypted private key.
 PASSPHRASE_ENV = "V2XC_KEY_PASSPHRASE"
-
-
-class VerificationError(ConformanceError):
-    """The bundle does not verify: a changed, missing or added file, or a bad signature. Exit code 1."""
-
-    exit_code = 1
 
 
 @dataclass(frozen=True)

@@ -1,6 +1,6 @@
 """Standards as data: ASN.1 editions (``asn1/``), the requirement catalogue, framework, AID table and JSON Schemas
 (``data/``), the bundled profiles (``profiles/``), the committed vector corpus (``corpus/``), and the modules that
-read them (``editions``, ``editiondiff``, ``asn1schema``, ``samples``, ``messages``). Everything here says what a
+read them (``editions``, ``editiondiff``, ``samples``, ``messages``). Everything here says what a
 standard requires; nothing here runs a test.
 
 The folders are package data: they travel inside the wheel, so an installed toolkit finds them wherever it runs.

@@ -4,15 +4,15 @@ Written for this project (no captured data): one vehicle's full BSM, the interse
 lanes, connections, movements with signal phases), a SPAT whose phase ids are those the MAP's movements and
 connections reference, an RSI with a traffic-congestion event (GB/T 29100 code 707) and a speed-limit sign
 (GB 5768.2 index 85), and an RSM with a motor vehicle, a cyclist and a pedestrian. Used by ``make demo``, the
-tests and the benchmarks. The message vector generators (issue 4) generalise this.
+tests and the benchmarks. The message vector generators (issue 4) generalise this. These are values (this layer
+does not encode); :func:`conformance.vectors.samples.sample_frames` gives them as UPER frames.
 """
 
 from __future__ import annotations
 
-import functools
 from typing import Any
 
-from ..codec.strict import encode
+from . import messages
 
 EDITION = "csae53-2020"
 
@@ -245,23 +245,9 @@ def rsm() -> dict[str, Any]:
     }
 
 
-SAMPLES = {
-    "bsm": ("bsmFrame", bsm),
-    "map": ("mapFrame", map_data),
-    "spat": ("spatFrame", spat),
-    "rsi": ("rsiFrame", rsi),
-    "rsm": ("rsmFrame", rsm),
-}
-
-
 def sample_values() -> dict[str, tuple[str, Any]]:
-    """Return {name: (MessageFrame alternative, value)} for every sample message."""
-    return {name: (alternative, factory()) for name, (alternative, factory) in SAMPLES.items()}
-
-
-@functools.cache
-def sample_frames() -> dict[str, bytes]:
-    """Return {name: UPER MessageFrame bytes} of every sample, strictly encoded under csae53-2020."""
+    """Return {name: (MessageFrame alternative, value)} for every sample message: one per message kind whose entry
+    in the message table names a function of this module as its ``sample`` (``bsm``, ``map``, ``spat``, ...)."""
     return {
-        name: encode((alternative, value), edition=EDITION) for name, (alternative, value) in sample_values().items()
+        kind.short: (kind.alternative, globals()[kind.sample]()) for kind in messages.kinds() if kind.sample is not None
     }

@@ -1,13 +1,14 @@
 """Transports: how the toolkit reaches a device under test (one small module per medium, one interface).
 
-``open_transport(url)`` parses a target URL: ``udp://``, ``mqtt://``, ``file://``, ``pcap://`` or ``sim://`` (see
-:data:`conformance.transports.urls.SCHEMES`). Modules are imported on use, so paho-mqtt and dpkt are needed only
+``open_transport(url)`` builds the transport of a target URL: ``udp://``, ``mqtt://``, ``file://``, ``pcap://`` or
+``sim://`` (each transport class declares its scheme, parameters and ``from_url``; the registry is
+:func:`conformance.transports.urls.transports`). Modules are imported on use, so paho-mqtt and dpkt are needed only
 by their transports.
 """
 
 from __future__ import annotations
 
-from .base import Capabilities, Received, Transport, TransportError
-from .urls import SCHEMES, open_transport
+from .base import Capabilities, Received, Transport
+from .urls import open_transport, register_transport, transports
 
-__all__ = ["SCHEMES", "Capabilities", "Received", "Transport", "TransportError", "open_transport"]
+__all__ = ["Capabilities", "Received", "Transport", "open_transport", "register_transport", "transports"]

@@ -5,36 +5,26 @@ with wall and monotonic time and where it came from. It does not decode: the eng
 declared in :attr:`Transport.framing` (``conformance.framing``) and decodes with the strict codec. What a
 transport can do is declared in :class:`Capabilities`, so that a test needing a missing capability is *not
 applicable with a reason*, never a failure.
+
+A transport also describes its target URL: the scheme(s) it serves (:attr:`Transport.SCHEMES`), the query
+parameters it takes (:attr:`Transport.PARAMETERS`, each a :class:`UrlParameter`: name, type, default, description)
+and :meth:`Transport.from_url`, which builds it from the parsed URL (:class:`TargetUrl`).
+``conformance.transports.urls.open_transport`` only looks the scheme up and parses the declared parameters.
 """
 
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from types import TracebackType
-from typing import TYPE_CHECKING
+from typing import Any, ClassVar
+from urllib.parse import SplitResult
 
-from ..errors import ConformanceError
+from ..errors import TargetUrlError, TransportError
 from ..network.framing import Framing
 from .kerneltime import SendTime
-
-if TYPE_CHECKING:  # the upper tester imports TransportError from here; avoid the import cycle at run time
-    from .uppertester import UpperTester
-
-
-class TransportError(ConformanceError):
-    """The device could not be reached: bad URL, socket or broker failure, disconnect, upper-tester timeout.
-
-    Exit code 3 (harness error): the device's conformance was not judged.
-    """
-
-    exit_code = 3
-
-
-class TargetUrlError(TransportError):
-    """A malformed ``--target`` URL: a usage error (exit code 2), the device was never contacted."""
-
-    exit_code = 2
+from .uppertester import UpperTester
 
 
 @dataclass(frozen=True)
@@ -75,8 +65,119 @@ class Capabilities:
     timestamps: bool = True
 
 
+# --- target URLs: what a transport declares ------------------------------------------------------------------
+def whole(low: int = 0, high: int = 65535) -> Callable[[str], int]:
+    """Type of a parameter that is a whole number in ``low..high`` (ports by default)."""
+
+    def parse(text: str) -> int:
+        try:
+            value = int(text)
+        except ValueError:
+            raise ValueError("is not a whole number") from None
+        if not low <= value <= high:
+            raise ValueError(f"is outside {low}..{high}")
+        return value
+
+    return parse
+
+
+def positive(text: str) -> float:
+    """Type of a parameter that is a positive number (seconds)."""
+    try:
+        value = float(text)
+    except ValueError:
+        raise ValueError("is not a number") from None
+    if value <= 0:
+        raise ValueError("must be positive")
+    return value
+
+
+def one_of(*choices: str) -> Callable[[str], str]:
+    """Type of a parameter that is one of ``choices``."""
+
+    def parse(text: str) -> str:
+        if text not in choices:
+            raise ValueError(f"is not one of {', '.join(choices)}")
+        return text
+
+    return parse
+
+
+def framing_type(text: str) -> Framing:
+    """Type of the ``framing`` parameter."""
+    try:
+        return Framing(text)
+    except ValueError:
+        raise ValueError(f"is not one of {', '.join(f.value for f in Framing)}") from None
+
+
+@dataclass(frozen=True)
+class UrlParameter:
+    """One query parameter of a target URL, as a transport declares it.
+
+    ``type`` turns the text into the value, or raises ValueError with the reason (``"is not a whole number"``);
+    ``default`` is the text used when neither the URL nor the PIXIT gives one (None: the parameter is then absent
+    from :attr:`TargetUrl.params`); ``pixit`` names the PIXIT item that supplies the text when the URL does not.
+    """
+
+    name: str
+    description: str
+    type: Callable[[str], Any] = str
+    default: str | None = None
+    pixit: str = ""
+
+
+def framing_parameter(description: str = "none (default) or dsmp") -> UrlParameter:
+    """The ``framing`` parameter (network layer, PIXIT ``framing``) every transport takes."""
+    return UrlParameter("framing", description, framing_type, "none", pixit="framing")
+
+
+#: The ``ut_timeout`` parameter of transports with an upper tester.
+UT_TIMEOUT = UrlParameter(
+    "ut_timeout", "seconds to wait for an upper-tester reply (default 2)", positive, "2", pixit="ut_timeout"
+)
+
+
+@dataclass(frozen=True)
+class TargetUrl:
+    """A target URL taken apart for :meth:`Transport.from_url`.
+
+    ``params`` holds every declared parameter the URL, the PIXIT or a default gave, already converted by its type;
+    ``port`` is the URL's port (None when it has none).
+    """
+
+    url: str
+    scheme: str
+    parts: SplitResult
+    port: int | None
+    params: Mapping[str, Any]
+    pixit: Mapping[str, Any]
+    transport: type[Transport]
+
+    def error(self, problem: str) -> TargetUrlError:
+        """The usage error for this URL: ``problem``, with the scheme's URL form and parameters as the hint."""
+        return url_error(self.url, problem, self.transport, self.scheme)
+
+
+def url_error(url: str, problem: str, transport: type[Transport], scheme: str) -> TargetUrlError:
+    """A :class:`TargetUrlError` for ``problem`` in ``url``, listing the form and parameters of ``scheme``."""
+    listing = "; ".join(f"{p.name}: {p.description}" for p in transport.PARAMETERS)
+    hint = f"Write {transport.SCHEMES[scheme]}[&PARAM=VALUE...]. Parameters of {scheme}://: {listing}."
+    return TargetUrlError(f"Bad target URL {url!r}: {problem}.", hint=hint)
+
+
 class Transport(ABC):
-    """Base of every transport. Use as a context manager, or call :meth:`open` and :meth:`close`."""
+    """Base of every transport. Use as a context manager, or call :meth:`open` and :meth:`close`.
+
+    A transport class declares its target URL: :attr:`SCHEMES`, :attr:`PARAMETERS` and :meth:`from_url`; one line
+    in ``conformance.transports.urls.BUILTIN`` (or :func:`conformance.transports.urls.register_transport`) makes
+    ``open_transport`` find it.
+    """
+
+    #: The URL schemes this class serves, each with the URL form shown in error messages (``udp://HOST:PORT?...``).
+    SCHEMES: ClassVar[Mapping[str, str]] = {}
+    #: The query parameters the URL may carry (any other one is an error naming it).
+    PARAMETERS: ClassVar[tuple[UrlParameter, ...]] = ()
 
     url: str
     framing: Framing
@@ -85,6 +186,12 @@ class Transport(ABC):
     def __init__(self, url: str, framing: Framing = Framing.NONE) -> None:
         self.url = url
         self.framing = framing
+
+    @classmethod
+    def from_url(cls, target: TargetUrl) -> Transport:
+        """Build the transport (not yet opened) for ``target``; raise ``target.error(...)`` for what its parameters
+        cannot say (a missing host, a required parameter)."""
+        raise NotImplementedError(f"{cls.__name__} does not declare how it is built from a URL")
 
     @abstractmethod
     def open(self) -> None:

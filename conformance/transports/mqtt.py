@@ -22,12 +22,25 @@ import threading
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, ClassVar
+from urllib.parse import unquote
 
+from ..errors import TargetUrlError, TransportError
 from ..network.framing import Framing
-from .base import Capabilities, Received, TargetUrlError, Transport, TransportError
+from ..standards import messages
+from .base import (
+    UT_TIMEOUT,
+    Capabilities,
+    Received,
+    TargetUrl,
+    Transport,
+    UrlParameter,
+    framing_parameter,
+    one_of,
+    whole,
+)
 from .kerneltime import SendTime
-from .payload import MESSAGE_KINDS, frame_kind, frame_to_json
+from .payload import frame_kind, frame_to_json
 from .uppertester import MqttUpperTester, UpperTester
 
 
@@ -54,6 +67,45 @@ _DISCONNECTED = object()
 
 class MqttTransport(Transport):
     """One paho-mqtt client; received messages are queued by paho's network thread."""
+
+    SCHEMES: ClassVar[Mapping[str, str]] = {"mqtt": "mqtt://HOST[:PORT]/ROOT?rsu=ID"}
+    PARAMETERS = (
+        UrlParameter("rsu", "RSU id or ESN in the topics (required)"),
+        UrlParameter("payload", "uper (default) or json", one_of(*PAYLOADS), "uper"),
+        UrlParameter(
+            "topics",
+            "preset: open (V2X/RSU/{id}/{MSG}/{UP|DOWN}, default) or vendor (v2x/v1/rsu/{esn}/{msg}/{dir})",
+            str,
+            "open",
+        ),
+        UrlParameter("qos", "MQTT QoS 0 (default) or 1", whole(0, 1), "0"),
+        UrlParameter(
+            "edition", "edition used to convert JSON payloads (default csae53-2020)", str, "csae53-2020", "edition"
+        ),
+        framing_parameter(),
+        UT_TIMEOUT,
+    )
+
+    @classmethod
+    def from_url(cls, target: TargetUrl) -> MqttTransport:
+        """``mqtt://HOST[:PORT]/ROOT?rsu=ID[&payload=...][&topics=...][&qos=...][&edition=...][&framing=...]``."""
+        if not target.parts.hostname:
+            raise target.error("the broker HOST is missing")
+        if not target.params.get("rsu"):
+            raise target.error("rsu=ID (the RSU id or ESN in the topics) is missing")
+        return cls(
+            target.url,
+            host=target.parts.hostname,
+            port=target.port or 1883,
+            root=unquote(target.parts.path),
+            rsu=target.params["rsu"],
+            layout=layout_from(target.params["topics"], target.pixit),
+            payload=target.params["payload"],
+            qos=target.params["qos"],
+            edition=target.params["edition"],
+            framing=target.params["framing"],
+            ut_timeout=target.params["ut_timeout"],
+        )
 
     def __init__(
         self,
@@ -88,7 +140,8 @@ class MqttTransport(Transport):
         self._subscribed = threading.Event()
         self._connect_error = ""
         self._closing = False
-        self._up_topics = {self.topic(kind, "up"): kind for kind in MESSAGE_KINDS}
+        #: The device's UP topic of each message kind that has a topic (message table) → that kind.
+        self._up_topics = {self.topic(kind.topic, "up"): kind.name for kind in messages.mqtt_kinds() if kind.topic}
         self._ut = MqttUpperTester(
             self._publish, down_topic=self.topic("ut", "down"), up_topic=self.topic("ut", "up"), timeout=ut_timeout
         )
@@ -187,15 +240,16 @@ class MqttTransport(Transport):
         The times bracket the hand-over to the client library; the broker's latency is part of any latency measured
         over MQTT (and receive times are read when the client delivers the message, not by the kernel)."""
         kind = (channel or frame_kind(bytes(data))).upper()
-        if kind not in MESSAGE_KINDS:
+        entry = messages.get(kind)
+        if entry is None or entry.topic is None:
+            names = [known.name for known in messages.mqtt_kinds()]
             raise TransportError(
-                f"Cannot choose an MQTT topic: message kind {kind or 'unknown'!r} is not one of "
-                f"{', '.join(MESSAGE_KINDS)}.",
-                hint="Pass channel='BSM' (or MAP, SPAT, RSI, RSM) to send().",
+                f"Cannot choose an MQTT topic: message kind {kind or 'unknown'!r} is not one of {', '.join(names)}.",
+                hint=f"Pass channel='{names[0]}' (or {', '.join(names[1:])}) to send().",
             )
         body = frame_to_json(bytes(data), edition=self.edition) if self.payload == "json" else bytes(data)
         before = time.time()
-        self._publish(self.topic(kind, "down"), body)
+        self._publish(self.topic(entry.topic, "down"), body)
         return SendTime(before, time.time())
 
     def receive(self, timeout: float) -> Received | None:

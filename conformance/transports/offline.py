@@ -1,5 +1,10 @@
 """Recorded frames: ``file://PATH`` (hex lines or one raw binary frame) and ``pcap://PATH[?port=N]``.
 
+The hex-lines format (:func:`frames_from_content`) is also how ``v2xc decode`` and ``identify`` read their INPUT:
+text (UTF-8, printable) is hex, one frame per non-empty line, ``#`` starts a comment, spaces, tabs, ``:``
+separators and an optional ``0x`` prefix are allowed; any other content is one raw frame. A line that is not hex is
+an error naming ``file:line``; nothing is silently skipped.
+
 Nothing can be sent. ``file://`` frames carry no time (``Capabilities.timestamps`` is False: timing checks are
 not applicable); ``pcap://`` frames carry the capture's time (``wall_time`` from the record, ``monotonic`` the
 seconds since the first packet read). :meth:`receive` returns None at the end of the recording.
@@ -8,19 +13,92 @@ seconds since the first packet read). :meth:`receive` returns None at the end of
 from __future__ import annotations
 
 import importlib
+import re
 import struct
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
+from urllib.parse import unquote
 
-from ..cli.inputs import InputError, frames_from_content
+from ..errors import InputError, SourceLocation, TransportError
 from ..network.framing import Framing
-from .base import Capabilities, Received, Transport, TransportError
+from .base import Capabilities, Received, TargetUrl, Transport, UrlParameter, framing_parameter, whole
+
+_SEPARATORS = re.compile(r"[\s:]+")
+_HEX = re.compile(r"^[0-9a-fA-F]*$")
+
+
+@dataclass(frozen=True)
+class Frame:
+    """One frame to process and where it came from (``path:line``, ``argument`` or ``stdin``)."""
+
+    source: str
+    data: bytes
+
+
+def parse_hex(text: str) -> bytes:
+    """Parse one hex string (separators and a 0x prefix allowed); raise ValueError with the reason."""
+    cleaned = _SEPARATORS.sub("", text.strip())
+    if cleaned[:2].lower() == "0x":
+        cleaned = cleaned[2:]
+    if not cleaned:
+        raise ValueError("no hex digits")
+    if not _HEX.match(cleaned):
+        bad = next(ch for ch in cleaned if not re.match(r"[0-9a-fA-F]", ch))
+        raise ValueError(f"{bad!r} is not a hex digit")
+    if len(cleaned) % 2:
+        raise ValueError(f"odd number of hex digits ({len(cleaned)})")
+    return bytes.fromhex(cleaned)
+
+
+def _looks_like_text(content: bytes) -> bool:
+    try:
+        text = content.decode("utf-8")
+    except UnicodeDecodeError:
+        return False
+    return all(ch.isprintable() or ch in "\r\n\t" for ch in text)
+
+
+def frames_from_content(content: bytes, label: str) -> list[Frame]:
+    """Split file or stdin content into frames (hex lines when text, else one raw frame)."""
+    if not content:
+        raise InputError(
+            f"{label} is empty: there is no frame to read.",
+            source=SourceLocation(label),
+            hint="Give a file of bytes, hex lines, or a hex string.",
+        )
+    if not _looks_like_text(content):
+        return [Frame(label, content)]
+    frames: list[Frame] = []
+    for number, line in enumerate(content.decode("utf-8").splitlines(), start=1):
+        text = line.split("#", 1)[0].strip()
+        if not text:
+            continue
+        try:
+            frames.append(Frame(f"{label}:{number}", parse_hex(text)))
+        except ValueError as exc:
+            raise InputError(
+                f"Line {number} of {label} is not a hex frame: {exc}.",
+                source=SourceLocation(label, number),
+                hint="Write one frame per line as hex digits (spaces and ':' allowed); '#' starts a comment.",
+            ) from None
+    if not frames:
+        raise InputError(f"{label} holds no frame (only blank or comment lines).", source=SourceLocation(label))
+    return frames
 
 
 def _dpkt() -> Any:
     """Import dpkt on use (only pcap users need it; it ships no type information)."""
     return importlib.import_module("dpkt")
+
+
+def _path(target: TargetUrl) -> Path:
+    """The recording's path: everything after ``scheme://`` (TargetUrlError when empty)."""
+    path = Path(unquote(target.parts.netloc + target.parts.path))
+    if not str(path) or str(path) == ".":
+        raise target.error("the PATH is missing")
+    return path
 
 
 def _read(path: Path) -> bytes:
@@ -31,7 +109,15 @@ def _read(path: Path) -> bytes:
 
 
 class FileTransport(Transport):
-    """Frames from a file of hex lines (``#`` comments) or one raw binary frame (``conformance.inputs`` rules)."""
+    """Frames from a file of hex lines (``#`` comments) or one raw binary frame (:func:`frames_from_content`)."""
+
+    SCHEMES: ClassVar[Mapping[str, str]] = {"file": "file://PATH"}
+    PARAMETERS = (framing_parameter(),)
+
+    @classmethod
+    def from_url(cls, target: TargetUrl) -> FileTransport:
+        """``file://PATH[?framing=...]``."""
+        return cls(target.url, _path(target), framing=target.params["framing"])
 
     def __init__(self, url: str, path: Path, *, framing: Framing = Framing.NONE) -> None:
         super().__init__(url, framing)
@@ -96,6 +182,14 @@ def _udp_payload(link: int, frame: bytes) -> tuple[bytes, int, int] | None:
 
 class PcapTransport(Transport):
     """UDP payloads from a pcap or pcapng capture (dpkt), optionally only those to or from ``port``."""
+
+    SCHEMES: ClassVar[Mapping[str, str]] = {"pcap": "pcap://PATH"}
+    PARAMETERS = (UrlParameter("port", "only UDP datagrams to or from this port", whole(1)), framing_parameter())
+
+    @classmethod
+    def from_url(cls, target: TargetUrl) -> PcapTransport:
+        """``pcap://PATH[?port=N][&framing=...]``."""
+        return cls(target.url, _path(target), port=target.params.get("port"), framing=target.params["framing"])
 
     def __init__(self, url: str, path: Path, *, port: int | None = None, framing: Framing = Framing.NONE) -> None:
         super().__init__(url, framing)

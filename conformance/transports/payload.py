@@ -2,7 +2,7 @@
 
 Shared by transports, the upper tester and the reference devices. Message kinds are the names used in topics,
 AID tables and upper-tester events: ``BSM``, ``MAP``, ``RSM``, ``SPAT``, ``RSI`` (and ``DAY2`` for the Day-2
-extension alternative).
+extension alternative), from the message table (:mod:`conformance.standards.messages`).
 """
 
 from __future__ import annotations
@@ -12,29 +12,21 @@ from typing import Any
 
 from ..codec.jsonvalue import from_json, to_json
 from ..codec.strict import decode, encode
-from ..errors import CodecError, ValueFormatError
-from ..network.framing import FRAME_MESSAGES
-from .base import Received, TransportError
-
-#: MessageFrame root alternatives in CHOICE order (MessageFrame ASN.1 definition, checked by encoding).
-ROOT_ALTERNATIVES = ("bsmFrame", "mapFrame", "rsmFrame", "spatFrame", "rsiFrame")
-#: Message kind → MessageFrame alternative.
-ALTERNATIVES = {kind: alternative for alternative, kind in FRAME_MESSAGES.items()}
-MESSAGE_KINDS = ("BSM", "MAP", "SPAT", "RSI", "RSM")
+from ..errors import CodecError, TransportError, ValueFormatError
+from ..standards import messages
+from .base import Received
 
 
 def frame_kind(frame: bytes) -> str:
     """Return the message kind of UPER MessageFrame bytes from the CHOICE index bits ('' when unknown).
 
-    Bit 0 is the extension bit (set: a Day-2 ``msgFrameExt`` frame); bits 1-3 index the root alternatives.
+    Bit 0 is the extension bit (set: a Day-2 ``msgFrameExt`` frame); the next bits index the root alternatives (the
+    message table's first-byte hint, :func:`conformance.standards.messages.kind_of_first_byte`).
     """
     if not frame:
         return ""
-    first = frame[0]
-    if first & 0x80:
-        return "DAY2"
-    index = (first >> 4) & 0x07
-    return FRAME_MESSAGES[ROOT_ALTERNATIVES[index]] if index < len(ROOT_ALTERNATIVES) else ""
+    kind = messages.kind_of_first_byte(frame[0])
+    return kind.name if kind is not None else ""
 
 
 def frame_to_json(frame: bytes, *, edition: str) -> bytes:
@@ -61,7 +53,8 @@ def json_to_frame(payload: bytes, *, edition: str, channel: str = "") -> bytes:
     except (UnicodeDecodeError, json.JSONDecodeError) as exc:
         raise ValueFormatError(f"The JSON payload is not valid JSON: {exc}.", operation="decode") from None
     if not (isinstance(obj, dict) and "$choice" in obj):
-        alternative = ALTERNATIVES.get(channel.upper())
+        kind = messages.get(channel)
+        alternative = kind.alternative if kind is not None and not kind.in_open_type else None
         if alternative is None:
             raise ValueFormatError(
                 "The JSON payload is a bare message value but the message kind is unknown.",

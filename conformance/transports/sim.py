@@ -9,6 +9,9 @@ transmission — exactly as an external device reached through ``udp://``. It ta
 sockets on 127.0.0.1 (ephemeral ports), its upper tester too. The child announces its ports as one JSON line on
 its standard output, and stops when its standard input closes, so it ends with this transport whatever happens:
 :meth:`SimTransport.close`, an exception, Ctrl-C, or the judge being killed (the pipe closes with the process).
+
+Which devices exist, and how a URL's parameters configure them, is :data:`REFERENCE_DEVICES`, filled by
+``conformance.devices`` when it is imported (the devices use the transports; the transports do not import them).
 """
 
 from __future__ import annotations
@@ -20,11 +23,11 @@ import subprocess
 import sys
 import threading
 from collections.abc import Mapping
-from typing import Any
+from typing import Any, ClassVar, Protocol
 
-from ..devices import DEVICES, DeviceConfig
+from ..errors import ConformanceError, TransportError
 from ..network.framing import Framing
-from .base import Capabilities, Received, Transport, TransportError
+from .base import UT_TIMEOUT, Capabilities, Received, TargetUrl, Transport, UrlParameter, framing_parameter
 from .kerneltime import SendTime
 from .udp import UdpTransport
 from .uppertester import UpperTester
@@ -32,6 +35,48 @@ from .uppertester import UpperTester
 LOOPBACK = "127.0.0.1"
 START_TIMEOUT_S = 60.0  # a cold start compiles the ASN.1 (seconds); a warm one takes well under a second
 CRASH_EVENT = "crashed"
+
+
+class DeviceSettings(Protocol):
+    """What a reference device process is started with (``conformance.devices.DeviceConfig`` is one)."""
+
+    @property
+    def edition(self) -> str:
+        """Edition id of the frames it sends."""
+
+    @property
+    def framing(self) -> Framing:
+        """Network layer of its frames."""
+
+    @property
+    def rates(self) -> Mapping[str, float]:
+        """Transmission rates (Hz) by message kind that differ from its defaults."""
+
+    @property
+    def faults(self) -> Mapping[str, float | None]:
+        """Fault switches, with their arguments."""
+
+    @property
+    def ut_port(self) -> int | None:
+        """None when it runs without an upper tester."""
+
+
+class ConfigureDevice(Protocol):
+    """Turns the text of a ``sim://`` URL's parameters into a device's settings; raises a ConformanceError naming
+    what is wrong (an unknown fault, a bad rate, an edition the device does not speak)."""
+
+    def __call__(self, device: str, *, edition: str, framing: Framing, rates: str, faults: str) -> DeviceSettings:
+        """Return the settings of reference device ``device``."""
+        ...
+
+
+#: The reference devices ``sim://NAME`` can start, by name (``conformance.devices`` registers its devices).
+REFERENCE_DEVICES: dict[str, ConfigureDevice] = {}
+
+
+def register_reference_device(name: str, configure: ConfigureDevice) -> None:
+    """Make ``sim://name`` start reference device ``name`` (run as ``v2xc sim name``), configured by ``configure``."""
+    REFERENCE_DEVICES[name] = configure
 
 
 class DeviceProcess:
@@ -89,7 +134,7 @@ class DeviceProcess:
         self._reader.join(timeout=2.0)
 
 
-def device_command(kind: str, config: DeviceConfig, listen_port: int) -> list[str]:
+def device_command(kind: str, config: DeviceSettings, listen_port: int) -> list[str]:
     """The command line that runs reference device ``kind`` with ``config``, sending to ``listen_port``."""
     command = [
         sys.executable,
@@ -117,7 +162,7 @@ def device_command(kind: str, config: DeviceConfig, listen_port: int) -> list[st
     return command
 
 
-def _start_device(kind: str, config: DeviceConfig, listen_port: int) -> DeviceProcess:
+def _start_device(kind: str, config: DeviceSettings, listen_port: int) -> DeviceProcess:
     """Start the child process and wait for its announcement (ports); TransportError when it does not start."""
     try:
         process = subprocess.Popen(
@@ -157,11 +202,45 @@ def _start_device(kind: str, config: DeviceConfig, listen_port: int) -> DevicePr
 class SimTransport(Transport):
     """A reference device process plus a :class:`UdpTransport` connected to it; :attr:`device` is the process."""
 
-    def __init__(self, url: str, *, device: str, config: DeviceConfig, ut_timeout: float = 2.0) -> None:
+    SCHEMES: ClassVar[Mapping[str, str]] = {"sim": "sim://rsu or sim://obu"}
+    PARAMETERS = (
+        UrlParameter("fault", "fault switches NAME[:ARG][,NAME...] (v2xc sim rsu --list-faults)", str, ""),
+        UrlParameter("edition", "csae53-2020 (default) or csae53-2019", str, "csae53-2020", "edition"),
+        UrlParameter("rates", "transmission rates KIND:HZ[,...], e.g. SPAT:2,RSM:10", str, ""),
+        framing_parameter(),
+        UT_TIMEOUT,
+    )
+
+    @classmethod
+    def from_url(cls, target: TargetUrl) -> SimTransport:
+        """``sim://DEVICE[?fault=...][&edition=...][&rates=...][&framing=...][&ut_timeout=S]``."""
+        device = (target.parts.hostname or target.parts.path.strip("/")).lower()
+        configure = REFERENCE_DEVICES.get(device)
+        if configure is None:
+            known = (
+                f"use {' or '.join(REFERENCE_DEVICES)}"
+                if REFERENCE_DEVICES
+                else "no reference device is registered: import conformance.devices first"
+            )
+            raise target.error(f"unknown reference device {device or '(none)'!r} ({known})")
+        try:
+            config = configure(
+                device,
+                edition=target.params["edition"],
+                framing=target.params["framing"],
+                rates=target.params["rates"],
+                faults=target.params["fault"],
+            )
+        except ConformanceError as exc:
+            raise target.error(exc.message + (f" ({exc.hint})" if exc.hint else "")) from None
+        return cls(target.url, device=device, config=config, ut_timeout=target.params["ut_timeout"])
+
+    def __init__(self, url: str, *, device: str, config: DeviceSettings, ut_timeout: float = 2.0) -> None:
         super().__init__(url, config.framing)
-        if device not in DEVICES:
+        if device not in REFERENCE_DEVICES:
             raise TransportError(
-                f"Unknown reference device {device!r}.", hint=f"Use sim://{' or sim://'.join(DEVICES)}."
+                f"Unknown reference device {device!r}.",
+                hint=f"Use sim://{' or sim://'.join(REFERENCE_DEVICES)} (import conformance.devices first).",
             )
         self.device_kind = device
         self.config = config
@@ -225,4 +304,12 @@ class SimTransport(Transport):
         return self._udp.upper_tester() if self._udp is not None else None
 
 
-__all__ = ["DeviceProcess", "Framing", "SimTransport", "device_command"]
+__all__ = [
+    "REFERENCE_DEVICES",
+    "ConfigureDevice",
+    "DeviceProcess",
+    "DeviceSettings",
+    "SimTransport",
+    "device_command",
+    "register_reference_device",
+]

@@ -3,22 +3,56 @@ forwarded over UDP, the way lab RSUs and OBUs connect to a test PC.
 
 The device sends every frame it transmits to the toolkit's listen port (one datagram = one frame); the toolkit
 sends test frames to HOST:PORT from the same socket. With ``ut=UTPORT`` the device's upper tester answers JSON
-datagrams at HOST:UTPORT (``conformance.uppertester``).
+datagrams at HOST:UTPORT (``conformance.transports.uppertester``).
 """
 
 from __future__ import annotations
 
 import socket
 import time
+from collections.abc import Mapping
+from typing import ClassVar
 
+from ..errors import TransportError
 from ..network.framing import Framing
-from .base import Capabilities, Received, Transport, TransportError
+from .base import UT_TIMEOUT, Capabilities, Received, TargetUrl, Transport, UrlParameter, framing_parameter, whole
 from .kerneltime import SendTime, enable_timestamps, receive, send_bracketed
 from .uppertester import MAX_DATAGRAM, UdpUpperTester, UpperTester
 
 
 class UdpTransport(Transport):
     """A UDP socket bound to ``bind:listen`` (listen 0 = an ephemeral port, see :attr:`listen_port`)."""
+
+    SCHEMES: ClassVar[Mapping[str, str]] = {"udp": "udp://HOST:PORT?listen=LPORT"}
+    PARAMETERS = (
+        UrlParameter(
+            "listen",
+            "UDP port on which the toolkit receives the device's frames (required; 0 = any free port)",
+            whole(),
+        ),
+        framing_parameter("none (bare UPER MessageFrame, default) or dsmp"),
+        UrlParameter("ut", "UDP port of the device's upper tester at HOST", whole(1)),
+        UrlParameter("bind", "local address to listen on (default 127.0.0.1)", str, "127.0.0.1"),
+        UT_TIMEOUT,
+    )
+
+    @classmethod
+    def from_url(cls, target: TargetUrl) -> UdpTransport:
+        """``udp://HOST:PORT?listen=LPORT[&framing=...][&ut=UTPORT][&bind=ADDR][&ut_timeout=S]``."""
+        if not target.parts.hostname or target.port is None:
+            raise target.error("the device's HOST:PORT is missing")
+        if "listen" not in target.params:
+            raise target.error("listen=LPORT (where the device sends its frames) is missing")
+        return cls(
+            target.url,
+            host=target.parts.hostname,
+            port=target.port,
+            listen=target.params["listen"],
+            framing=target.params["framing"],
+            ut_port=target.params.get("ut"),
+            bind=target.params["bind"],
+            ut_timeout=target.params["ut_timeout"],
+        )
 
     def __init__(
         self,

@@ -4,6 +4,6 @@ Public entry points: :func:`conformance.vectors.strategies.for_type`, :mod:`conf
 :mod:`conformance.vectors.traffic`, :func:`conformance.vectors.oracle.verify` and :mod:`conformance.vectors.corpus`.
 """
 
-from .model import MESSAGES, MODES, Vector, VectorArgumentError, VectorClass, Violation
+from .model import MODES, Vector, VectorClass, Violation
 
-__all__ = ["MESSAGES", "MODES", "Vector", "VectorArgumentError", "VectorClass", "Violation"]
+__all__ = ["MODES", "Vector", "VectorClass", "Violation"]

@@ -33,12 +33,13 @@ from typing import Any
 
 from .. import __version__
 from ..codec import jsonvalue
-from ..errors import ConfigurationError, FramingError
+from ..errors import ConfigurationError, FramingError, VectorArgumentError
 from ..network import dsmp
 from ..standards import CORPUS_DIR
+from ..standards import messages as message_table
 from ..standards.editions import edition_ids, load_edition
 from . import mutations, traffic
-from .model import MESSAGES, Vector, VectorArgumentError, VectorClass, Violation
+from .model import Vector, VectorClass, Violation
 from .oracle import verify
 from .schema import schema_for
 
@@ -97,9 +98,9 @@ def _message_of(vector: Vector, decoded: Any) -> str:
         alternative = decoded[jsonvalue.CHOICE]
     elif vector.params.get("message"):
         return str(vector.params["message"])
-    for message, (frame_alternative, type_name) in MESSAGES.items():
-        if alternative == frame_alternative or vector.type_name == type_name:
-            return message
+    for kind in message_table.frame_kinds_in_choice_order():
+        if alternative == kind.alternative or vector.type_name == kind.type_name:
+            return kind.short
     return str(alternative or vector.type_name)
 
 
@@ -279,23 +280,16 @@ def _no_local_constants() -> Iterator[None]:
         cache.cache.clear()
 
 
-#: Messages the realistic traffic generators produce.
-TRAFFIC_MESSAGES = ("bsm", "map", "spat", "rsi", "rsm")
+#: Messages the realistic traffic generators produce (the message table's kinds with a ``traffic`` generator).
+TRAFFIC_MESSAGES = tuple(kind.short for kind in message_table.kinds() if kind.traffic is not None)
 
 
 def _traffic_values(message: str, edition: str, count: int) -> tuple[str, list[dict[str, Any]]]:
-    if message == "bsm":
-        return "bsmFrame", traffic.bsm_stream(count=count, edition=edition)
-    if message == "map":
-        return "mapFrame", [traffic.map_intersection(msg_cnt=index, edition=edition) for index in range(count)]
-    if message == "spat":
-        the_map = traffic.map_intersection(edition=edition)
-        return "spatFrame", traffic.spat_sequence(the_map, count=count, interval_ms=500, edition=edition)
-    if message == "rsi":
-        return "rsiFrame", [traffic.rsi_message(msg_cnt=index, edition=edition) for index in range(count)]
-    if message == "rsm":
-        return "rsmFrame", traffic.rsm_sequence(count=count, edition=edition)
-    raise VectorArgumentError(f"traffic(message={message!r}): use one of {', '.join(TRAFFIC_MESSAGES)}.")
+    kind = message_table.get(message)
+    if kind is None or kind.traffic is None:
+        raise VectorArgumentError(f"traffic(message={message!r}): use one of {', '.join(TRAFFIC_MESSAGES)}.")
+    generate_values = getattr(traffic, kind.traffic)
+    return kind.alternative, generate_values(count=count, edition=edition)
 
 
 def traffic_vectors(message: str, *, edition: str, count: int) -> list[Vector]:
@@ -321,7 +315,8 @@ def build_corpus(root: Path, *, editions: Sequence[str] | None = None, seed: int
     files: dict[tuple[str, str], list[dict[str, Any]]] = {}
     for edition in chosen:
         frame = schema_for(edition).node_for("MessageFrame")
-        for message, (alternative, _type_name) in MESSAGES.items():
+        for kind in message_table.frame_kinds_in_choice_order():
+            message, alternative = kind.short, kind.alternative
             if alternative not in {member.name for member in frame.members}:
                 continue
             records: list[dict[str, Any]] = []

@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any
 
-from ..errors import UsageError, format_path
+from ..errors import format_path
 
 
 class VectorClass(StrEnum):
@@ -19,20 +19,6 @@ class VectorClass(StrEnum):
 
 #: Generation modes of :func:`conformance.vectors.strategies.for_type`.
 MODES: tuple[str, ...] = ("valid", "boundary", "invalid")
-
-#: MessageFrame alternatives by short message name (MessageFrame CHOICE of the ASN.1), with the carried type.
-MESSAGES: dict[str, tuple[str, str]] = {
-    "bsm": ("bsmFrame", "BasicSafetyMessage"),
-    "map": ("mapFrame", "MapData"),
-    "rsm": ("rsmFrame", "RoadsideSafetyMessage"),
-    "spat": ("spatFrame", "SPAT"),
-    "rsi": ("rsiFrame", "RoadSideInformation"),
-    "day2": ("msgFrameExt", "MessageFrameExt"),  # T/CSAE 157 editions only
-}
-
-
-class VectorArgumentError(UsageError):
-    """A bad argument to a vector generator; the message names the function and the argument."""
 
 
 @dataclass(frozen=True, slots=True)

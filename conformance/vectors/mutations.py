@@ -34,6 +34,7 @@ from ..codec.identify import MatchStatus, try_edition
 from ..codec.strict import codec_for
 from ..errors import CodecError
 from ..network import dsmp, framing
+from ..standards import messages as message_table
 from ..standards.editions import edition_ids, load_edition
 from .model import Vector, VectorClass, Violation, path_text
 from .oracle import verify
@@ -236,7 +237,8 @@ def dsmp_faults(source: Vector) -> list[Vector]:
     versioned = bytearray(good)
     versioned[1] |= 1 << 5
     found.append(_framed(_mutant(source, bytes(versioned), "dsmp-version", "version", "DSMP version 1", aid=aid)))
-    message = framing.FRAME_MESSAGES.get(alternative)
+    kind = message_table.by_alternative(alternative)
+    message = kind.name if kind is not None else None
     others = [entry.aid for entry in dsmp.aid_table() if entry.message != message]
     if others:
         wrong = dsmp.build(source.data, aid=others[0])

@@ -1,7 +1,7 @@
 """The constraint tree of an edition: parsed ASN.1 (``Edition.parsed``) turned into typed nodes for generation.
 
 Each node carries what a generator needs and nothing more: effective INTEGER range and SIZE (the outermost
-constraint written along a reference chain wins, as in :mod:`conformance.asn1schema`), extensibility, ENUMERATED
+constraint written along a reference chain wins, as in :mod:`conformance.codec.asn1schema`), extensibility, ENUMERATED
 root and extension items, SEQUENCE members (OPTIONAL / DEFAULT / extension additions / addition groups) and CHOICE
 alternatives. It also knows how many bits UPER spends on a constrained number or length (X.691 10.5, 11.9), which
 decides whether a violation of that constraint is *representable* in the bytes at all (heading 30000 fits the 15
@@ -17,7 +17,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from ..standards.asn1schema import BUILTIN_TYPES, STRING_TYPES, TypeResolver
+from ..codec.asn1schema import BUILTIN_TYPES, STRING_TYPES, TypeResolver
 from ..standards.editions import Edition, OpenTypeBinding, load_edition
 
 #: Largest length UPER encodes with a constrained length determinant (X.691 11.9.4.1: ub < 64K).

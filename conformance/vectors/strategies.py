@@ -37,12 +37,12 @@ from typing import Any
 
 from hypothesis import strategies as st
 
+from ..codec.asn1schema import STRING_TYPES
 from ..codec.jsonvalue import OpenValue
 from ..codec.strict import StrictCodec, codec_for
-from ..errors import ConformanceError
-from ..standards.asn1schema import STRING_TYPES
+from ..errors import ConformanceError, VectorArgumentError
 from ..standards.editions import Edition, edition_ids, load_edition
-from .model import MODES, Vector, VectorArgumentError, VectorClass, Violation, path_text
+from .model import MODES, Vector, VectorClass, Violation, path_text
 from .schema import VISIBLE_ALPHABET, Node, Schema, schema_for
 
 __all__ = ["MAX_DEPTH", "for_type", "representable_violations", "values"]

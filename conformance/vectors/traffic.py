@@ -27,8 +27,10 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from ..codec.strict import codec_for
+from ..errors import VectorArgumentError
+from ..standards import messages as message_table
 from .codetables import EVENT_SOURCES, EVENT_TYPES, SIGN_TYPES, code
-from .model import Vector, VectorArgumentError, VectorClass
+from .model import Vector, VectorClass
 
 __all__ = [
     "DEFAULT_START",
@@ -39,10 +41,14 @@ __all__ = [
     "bsm_stream",
     "encode_values",
     "map_intersection",
+    "map_stream",
     "phase_ids",
     "rsi_message",
+    "rsi_stream",
     "rsm_sequence",
     "spat_sequence",
+    "spat_stream",
+    "time_fields",
 ]
 
 SUPPORTED_EDITIONS = ("csae53-2019", "csae53-2020")
@@ -95,8 +101,10 @@ def offset_ll(site: Site, east_m: float, north_m: float) -> dict[str, Any]:
     return {"offsetLL": ("position-LatLon", {"lon": lon, "lat": lat})}
 
 
-def _time_fields(moment: datetime) -> tuple[int, int]:
-    """(MinuteOfTheYear, DSecond in ms) of a UTC moment."""
+def time_fields(moment: datetime | float) -> tuple[int, int]:
+    """(MinuteOfTheYear, DSecond in ms within the minute) of a UTC moment or a POSIX wall time."""
+    if not isinstance(moment, datetime):
+        moment = datetime.fromtimestamp(moment, tz=UTC)
     year_start = datetime(moment.year, 1, 1, tzinfo=UTC)
     minutes = int((moment - year_start).total_seconds() // 60)
     ms = moment.second * 1000 + moment.microsecond // 1000
@@ -179,7 +187,7 @@ def bsm_stream(
             turn = (heading - previous_heading + 180.0) % 360.0 - 180.0
             yaw = turn / (interval_ms / 1000.0)
         previous_heading = heading
-        _, sec_mark = _time_fields(start + timedelta(milliseconds=index * interval_ms))
+        _, sec_mark = time_fields(start + timedelta(milliseconds=index * interval_ms))
         lat, lon = site.to_latlon(east, north)
         crumbs = []
         for east0, north0, t0 in reversed(history[-5:]):
@@ -347,7 +355,7 @@ def map_intersection(
                 ],
             }
         )
-    moy, _ = _time_fields(start)
+    moy, _ = time_fields(start)
     return {
         "msgCnt": msg_cnt % 128,
         "timeStamp": moy,
@@ -409,7 +417,7 @@ def spat_sequence(
     messages: list[dict[str, Any]] = []
     for index in range(count):
         elapsed_ms = index * interval_ms
-        moy, stamp = _time_fields(start + timedelta(milliseconds=elapsed_ms))
+        moy, stamp = time_fields(start + timedelta(milliseconds=elapsed_ms))
         phases = []
         for phase in ids:
             light, left_s, next_s = plan.state(phase, elapsed_ms / 1000.0)
@@ -497,7 +505,7 @@ def rsi_message(
         ]
     except ValueError as exc:
         raise VectorArgumentError(f"rsi_message: {exc}") from None
-    moy, _ = _time_fields(start)
+    moy, _ = time_fields(start)
     value: dict[str, Any] = {"msgCnt": msg_cnt % 128, "moy": moy, "id": site.rsu_id, "refPos": site.position3d()}
     if rtes:
         value["rtes"] = rtes
@@ -533,7 +541,7 @@ def rsm_sequence(
     messages = []
     for index in range(count):
         t = index * interval_ms / 1000.0
-        _, sec_mark = _time_fields(start + timedelta(milliseconds=index * interval_ms))
+        _, sec_mark = time_fields(start + timedelta(milliseconds=index * interval_ms))
         participants = []
         for ptc_id, (kind, source, (east, north), speed, heading, (width, length)) in enumerate(_PARTICIPANTS):
             x = east + speed * t * math.sin(math.radians(heading))
@@ -560,6 +568,29 @@ def rsm_sequence(
             }
         )
     return messages
+
+
+# -------------------------------------------------------------------------------- streams by message kind
+# The generators the message table names (``MessageKind.traffic``): ``count`` consecutive values of one kind, keyword
+# arguments ``count`` and ``edition`` only (``bsm_stream`` and ``rsm_sequence`` already have that form).
+
+
+def map_stream(*, count: int, edition: str = "csae53-2020") -> list[dict[str, Any]]:
+    """``count`` MAPs of the default intersection, msgCnt 0, 1, ... (the MAP does not change)."""
+    return [map_intersection(msg_cnt=index, edition=edition) for index in range(count)]
+
+
+def spat_stream(*, count: int, edition: str = "csae53-2020") -> list[dict[str, Any]]:
+    """``count`` SPATs of the default intersection's MAP, one default SPAT period apart (message table)."""
+    spat = message_table.get("SPAT")
+    assert spat is not None and spat.period_s is not None, "the message table gives SPAT a default rate"
+    interval_ms = round(1000 * spat.period_s)
+    return spat_sequence(map_intersection(edition=edition), count=count, interval_ms=interval_ms, edition=edition)
+
+
+def rsi_stream(*, count: int, edition: str = "csae53-2020") -> list[dict[str, Any]]:
+    """``count`` RSIs with the default events and signs, msgCnt 0, 1, ..."""
+    return [rsi_message(msg_cnt=index, edition=edition) for index in range(count)]
 
 
 def encode_values(

@@ -15,8 +15,9 @@ from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from ..errors import ValueFormatError, format_path
-from .editions import all_type_definitions
+from ..errors import ValueFormatError
+from ..standards.editions import all_type_definitions
+from .jsonvalue import OpenValue, value_path
 
 STRING_TYPES = frozenset(
     {
@@ -124,12 +125,8 @@ class TypeResolver:
                 )
 
 
-def _path_text(path: tuple[str | int, ...]) -> str:
-    return format_path(path) or "(top level)"
-
-
 def _shape_error(path: tuple[str | int, ...], message: str, hint: str, type_name: str) -> ValueFormatError:
-    return ValueFormatError(message, operation="encode", type_name=type_name, field_path=_path_text(path), hint=hint)
+    return ValueFormatError(message, operation="encode", type_name=type_name, field_path=value_path(path), hint=hint)
 
 
 def check_shape(
@@ -156,8 +153,6 @@ def _check(
     path: tuple[str | int, ...],
     top: str,
 ) -> None:
-    from ..codec.jsonvalue import OpenValue  # local: jsonvalue imports errors only; avoid a cycle at import time
-
     builtin, _chain = resolver.resolve(definition)
     kind = builtin["type"]
     label = definition["type"] if definition["type"] not in BUILTIN_TYPES else kind
