@@ -23,7 +23,9 @@ from pathlib import Path
 import pytest
 
 import conformance
+from conformance.catalogue import Role, bundled_catalogue, load_pics, load_profile, make_plan
 from conformance.devices.faults import faults_for
+from conformance.devices.reference_pics import reference_pics_yaml
 from conformance.standards import CORPUS_DIR, STANDARDS_DIR
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -284,3 +286,32 @@ def test_installed_lab_overlays_and_completion(installed: Installed, tmp_path: P
     assert {"lab-quick", "csae53-2020-rsu"} <= {row["id"] for row in json.loads(listed.stdout)}
     script = installed.run(env={"_V2XC_COMPLETE": "bash_source"})
     assert "complete -o nosort -F _v2xc_completion v2xc" in script.stdout
+
+
+@pytest.mark.live
+def test_installed_pytest_plugin_collects_one_item_per_case(installed: Installed) -> None:
+    """The wheel's pytest11 entry point: with pytest installed beside it (as in a vendor's CI), the options are there
+    and a plugin session collects one item per planned case of the profile, named by requirement id."""
+    pip = subprocess.run(
+        [str(installed.bin / "python"), "-m", "pip", "install", "--quiet", "pytest"],
+        env=clean_env(installed.bin),
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
+    assert pip.returncode == 0, pip.stderr[-3000:]
+    options = installed.run("--help", command="pytest")
+    assert "--v2xc-profile" in options.stdout and "--v2xc-target" in options.stdout, options.stdout[-2000:]
+    collected = installed.run(
+        "--co", "-q", "-p", "no:cacheprovider", "--v2xc-profile", "csae53-2020-rsu", "--v2xc-target", "sim://rsu",
+        command="pytest",
+    )  # fmt: skip
+    assert collected.returncode == 0, collected.stdout[-3000:] + collected.stderr[-2000:]
+    items = [line for line in collected.stdout.splitlines() if line.startswith("v2xc::")]
+    catalogue = bundled_catalogue()
+    profile = load_profile("csae53-2020-rsu", catalogue)
+    pics_file = installed.work / "reference-pics.yaml"
+    pics_file.write_text(reference_pics_yaml(profile, catalogue, Role.RSU), encoding="utf-8")
+    plan = make_plan(catalogue, profile, load_pics(pics_file, profile, catalogue))
+    assert items == [f"v2xc::{entry.requirement.id}" for entry in plan.entries]  # one per case, in plan order
+    assert "v2xc::CSAE53-2020/MAP/TX/RATE" in items
