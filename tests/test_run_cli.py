@@ -147,3 +147,40 @@ def test_sigkill_then_resume_completes_without_redoing_cases(tmp_path: Path) -> 
 def test_resume_of_a_folder_without_a_run(args: list[str]) -> None:
     result = CliRunner().invoke(main, ["run", *args])
     assert result.exit_code == 2 and "holds no run" in result.output
+
+
+@pytest.mark.parametrize("signum", [signal.SIGINT, signal.SIGTERM])
+def test_a_signal_during_robustness_is_inconclusive_never_a_device_fail(tmp_path: Path, signum: int) -> None:
+    """Ctrl-C or SIGTERM in the middle of the robustness case (which judges whether the device still sends after
+    invalid frames) must not become the clean device's fail: the case is inconclusive ("interrupted"), reports are
+    written for what finished, the run exits 3 (not every case ran), and the CI gate refuses the incomplete run."""
+    out = tmp_path / "interrupted"
+    process = subprocess.Popen(
+        [sys.executable, "-m", "conformance", "run", "--profile", "csae53-2020-rsu", "--target", "sim://rsu",
+         "--out", str(out), "-k", "ROBUSTNESS or MAP"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )  # fmt: skip
+    journal = out / "journal.ndjson"
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline:  # wait until the robustness case has started sending invalid frames
+        evidence = out / "evidence.ndjson"
+        if evidence.exists() and "robustness" in evidence.read_text():
+            break
+        time.sleep(0.05)
+    time.sleep(1.0)
+    process.send_signal(signum)
+    stdout, stderr = process.communicate(timeout=60)
+    assert process.returncode == 3, stdout[-2000:] + stderr[-2000:]
+    assert "Traceback" not in stderr
+    records = [json.loads(line) for line in journal.read_text().splitlines() if line.strip()]
+    cases = [r for r in records if r["type"] == "case"]
+    assert not [r["case_id"] for r in cases if r["verdict"] == "fail"]  # the clean device failed nothing
+    robustness = next(r for r in cases if r["case_id"].endswith("BSM/RX/ROBUSTNESS"))
+    assert robustness["verdict"] == "inconc"
+    assert any("interrupted" in o["message"] for o in robustness["observations"])
+    assert records[-1]["type"] == "end" and records[-1]["interrupted"]
+    assert (out / "report.json").is_file() and (out / "report.md").is_file()
+    gate = v2xc("report", "gate", str(out))
+    assert gate.returncode == 3 and "incomplete" in gate.stdout + gate.stderr

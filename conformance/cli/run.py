@@ -34,8 +34,10 @@ from .util import guard
 
 
 def exit_code(finished: RunFinished) -> ExitCode:
-    """The documented exit code for a finished run."""
-    if finished.summary.get(Verdict.ERROR.value, 0):
+    """The documented exit code for a finished run: 3 when a case ended in error or the run was interrupted before
+    every case ran (the device's conformance was not fully judged: resume it), else 1 for a fail or an inconclusive
+    case, else 0."""
+    if finished.summary.get(Verdict.ERROR.value, 0) or finished.interrupted:
         return ExitCode.HARNESS
     if finished.summary.get(Verdict.FAIL.value, 0) or finished.summary.get(Verdict.INCONC.value, 0):
         return ExitCode.FAILED

@@ -114,10 +114,19 @@ def run_case(case: PlannedCase, context: RunContext) -> CaseResult:
             ]
         if not found:
             found = [Observation(Verdict.INCONC, "the check produced no observation", check=call.check_id)]
-        observations.extend(replace(obs, check=obs.check or call.check_id) for obs in found)
         if context.stop.is_set():
-            observations.append(Observation(Verdict.INCONC, "interrupted (Ctrl-C) while this case ran"))
+            # Interrupted (SIGINT/SIGTERM) while this check ran: what it observed was cut short by the test system,
+            # so none of it is judged (a device that "stopped answering" after the signal is not the device's fault).
+            observations.append(
+                Observation(
+                    Verdict.INCONC,
+                    "interrupted while this check ran: its observations were cut short by the signal and are not "
+                    "judged",
+                    check=call.check_id,
+                )
+            )
             break
+        observations.extend(replace(obs, check=obs.check or call.check_id) for obs in found)
     if untested and not observations:
         result.status, result.reason = "not-tested", "; ".join(untested)
         result.finished, result.duration_s = _now(), round(time.monotonic() - clock, 3)
@@ -163,25 +172,33 @@ class Engine:
         self.out_dir = out_dir
         self.metadata = dict(metadata)
         self.done = dict(done or {})
+        #: The signal that stopped the run (SIGINT, SIGTERM), if one did.
+        self.interrupted_by = ""
 
     def _emit(self, event: Any) -> None:
         for listener in self.listeners:
             listener(event)
 
     def run(self) -> RunFinished:
-        """Run every case not already done; return the final event (also emitted)."""
-        previous: Callable[[int, FrameType | None], Any] | int | None = None
-        try:
-            previous = signal.signal(signal.SIGINT, self._interrupt)
-        except ValueError:  # not in the main thread (e.g. embedded): Ctrl-C handling is the caller's
-            previous = None
+        """Run every case not already done; return the final event (also emitted).
+
+        SIGINT (Ctrl-C) and SIGTERM stop the run cleanly: the case in progress is inconclusive ("interrupted"),
+        nothing observed after the signal is judged, no further case starts, and the run ends with what it has."""
+        previous: dict[int, Callable[[int, FrameType | None], Any] | int | None] = {}
+        for number in (int(signal.SIGINT), int(signal.SIGTERM)):
+            try:
+                previous[number] = signal.signal(number, self._interrupt)
+            except ValueError:  # not in the main thread (e.g. embedded): signal handling is the caller's
+                break
         try:
             return self._run()
         finally:
-            if previous is not None:
-                signal.signal(signal.SIGINT, previous)
+            for number, handler in previous.items():
+                if handler is not None:
+                    signal.signal(number, handler)
 
-    def _interrupt(self, _signum: int, _frame: FrameType | None) -> None:
+    def _interrupt(self, signum: int, _frame: FrameType | None) -> None:
+        self.interrupted_by = signal.Signals(signum).name
         self.context.stop.set()
 
     def _run(self) -> RunFinished:

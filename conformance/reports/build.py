@@ -563,7 +563,8 @@ def _limitations(cases: list[dict[str, Any]]) -> list[dict[str, str]]:
 
 
 def gate(report: dict[str, Any]) -> dict[str, Any]:
-    """The CI exit code of a report, honouring applied waivers: 3 harness error, 1 fail/inconc, else 0.
+    """The CI exit code of a report, honouring applied waivers: 3 incomplete run or harness error, 1 fail/inconc,
+    else 0.
 
     The same codes as ``v2xc run``; a waived result does not count until its waiver expires.
     """
@@ -572,7 +573,10 @@ def gate(report: dict[str, Any]) -> dict[str, Any]:
         for c in report["campaign"]
         if c["status"] == "selected" and c["verdict"] in GATING and not (c.get("waiver") or {}).get("applied")
     ]
-    if any(c["verdict"] == "error" for c in counted):
+    run = report.get("run", {})
+    if not run.get("ended", True) or run.get("interrupted"):
+        code, why = ExitCode.HARNESS, "the run is incomplete (interrupted or killed): resume it with v2xc run --resume"
+    elif any(c["verdict"] == "error" for c in counted):
         code, why = ExitCode.HARNESS, "a case ended in a harness error"
     elif counted:
         code, why = ExitCode.FAILED, f"{len(counted)} case(s) failed or were inconclusive and are not waived"
