@@ -15,12 +15,14 @@ from typing import Any, TypeVar
 
 import click
 from rich.table import Table
+from rich.text import Text
 from rich.tree import Tree
 
 from .. import __version__
 from ..codec import jsonvalue
 from ..codec.identify import MatchStatus, identify, preferred_edition
 from ..codec.strict import Decoded, codec_for
+from ..engine.console import cell, markup
 from ..errors import AutoEditionError, ConformanceError, ExitCode, InputError, SourceLocation, UsageError
 from ..network import framing
 from ..standards import editions
@@ -62,7 +64,7 @@ def main() -> None:
 
 # --------------------------------------------------------------------------------------------------- decode
 def _tree(label: str, value: Any) -> Tree:
-    tree = Tree(label)
+    tree = Tree(cell(label))
 
     def add(node: Tree, name: str, item: Any) -> None:
         if isinstance(item, dict):
@@ -73,21 +75,22 @@ def _tree(label: str, value: Any) -> Tree:
                 add(node, f"{name} ⟪open type {item[jsonvalue.OPEN]}⟫", item[jsonvalue.VALUE])
                 return
             if jsonvalue.HEX in item:
-                node.add(f"{name}: {item[jsonvalue.HEX]} (OCTET STRING, {len(item[jsonvalue.HEX]) // 2} bytes)")
+                node.add(cell(f"{name}: {item[jsonvalue.HEX]} (OCTET STRING, {len(item[jsonvalue.HEX]) // 2} bytes)"))
                 return
             if jsonvalue.BITS in item:
                 bits = bin(int(item[jsonvalue.BITS] or "0", 16))[2:].zfill(len(item[jsonvalue.BITS]) * 4)
-                node.add(f"{name}: {bits[: item[jsonvalue.BITS_LEN]]} (BIT STRING, {item[jsonvalue.BITS_LEN]} bits)")
+                length = item[jsonvalue.BITS_LEN]
+                node.add(cell(f"{name}: {bits[:length]} (BIT STRING, {length} bits)"))
                 return
-            branch = node.add(name)
+            branch = node.add(cell(name))
             for key, sub in item.items():
                 add(branch, key, sub)
         elif isinstance(item, list):
-            branch = node.add(f"{name} [{len(item)}]")
+            branch = node.add(cell(f"{name} [{len(item)}]"))
             for index, sub in enumerate(item):
                 add(branch, f"[{index}]", sub)
         else:
-            node.add(f"{name}: {json.dumps(item, ensure_ascii=False)}")
+            node.add(cell(f"{name}: {json.dumps(item, ensure_ascii=False)}"))
 
     if isinstance(value, dict) and jsonvalue.CHOICE in value:
         add(tree, f"⟨{value[jsonvalue.CHOICE]}⟩", value[jsonvalue.VALUE])
@@ -364,7 +367,9 @@ def identify_command(framing_name: str, output_format: str, input_arg: str) -> N
             table.add_column("detail", overflow="fold")
             style = {MatchStatus.MATCH: "green", MatchStatus.NOT_CANONICAL: "yellow", MatchStatus.NO_DECODE: "red"}
             for result in results:
-                table.add_row(result.edition, f"[{style[result.status]}]{result.status.value}[/]", result.detail)
+                table.add_row(
+                    cell(result.edition), Text(result.status.value, style=style[result.status]), cell(result.detail)
+                )
             out.print(table)
         if unmatched:
             sys.exit(ExitCode.INVALID)
@@ -406,7 +411,7 @@ def editions_command(show_types: bool, output_format: str) -> None:
             out.print_json(data=rows, ensure_ascii=False)
             return
         for row in rows:
-            out.print(f"[bold]{row['id']}[/]  {row['title']}  ({row['types']} types)")
+            out.print(markup("[bold]{}[/]  {}  ({} types)", row["id"], row["title"], row["types"]))
             out.print(f"  standard: {row['standard']}")
             if row["extends"]:
                 out.print(f"  defined as: {row['extends']} + overlays")

@@ -19,6 +19,7 @@ from click.shell_completion import CompletionItem
 from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
+from rich.text import Text
 
 from ..catalogue import (
     Catalogue,
@@ -38,18 +39,24 @@ from ..catalogue.models import Requirement, Role
 from ..catalogue.overlays import CATALOGUE_PATH_ENV, PROFILES_PATH_ENV, catalogue_dirs, catalogue_with, profile_source
 from ..catalogue.profiles import PROFILES_DIR
 from ..catalogue.views import document_coverage, framework_coverage
+from ..engine.console import DataConsole
 from ..errors import ConformanceError, ExitCode
 from .util import guard
 
 F = TypeVar("F", bound=Callable[..., Any])
 
-err = Console(stderr=True, highlight=False, soft_wrap=True)
+err = DataConsole(stderr=True, soft_wrap=True)
 
 
 def _print(renderable: Any) -> None:
-    """Print to stdout; when stdout is not a terminal (pipes, CI logs, tests) use a wide fixed width, not 80."""
+    """Print to stdout; when stdout is not a terminal (pipes, CI logs, tests) use a wide fixed width, not 80.
+
+    Strings and table cells here are templates the toolkit wrote, with every piece of data passed through
+    ``escape`` (rich.markup): their markup is applied, emoji codes never are."""
     width = None if sys.stdout.isatty() else 180
-    Console(highlight=False, width=width, file=sys.stdout).print(renderable)
+    if isinstance(renderable, str):
+        renderable = Text.from_markup(renderable, emoji=False)
+    Console(width=width, file=sys.stdout, highlight=False, emoji=False).print(renderable)
 
 
 def _sources(func: F) -> F:

@@ -16,9 +16,9 @@ import sys
 import time
 
 import click
-from rich.markup import escape
 from rich.table import Table
 
+from ..engine.console import cell, markup
 from ..engine.timing import DECISION_RULE, TimingMonitor, budget_summary
 from ..errors import ExitCode
 from .util import guard, out
@@ -99,13 +99,13 @@ def selftest_command(seconds: float, fmt: str, overload_wakeup_ms: float | None)
                 ("decision rule", DECISION_RULE),
             ]
             for name, value in rows:
-                table.add_row(escape(name), escape(str(value)))
+                table.add_row(cell(name), cell(value))
             out.print(table)
-            out.print(escape(budget_summary(budget)), markup=True)
+            out.print(budget_summary(budget))
             if window.overloaded:
-                out.print("[bold yellow]overloaded now:[/] " + escape("; ".join(window.reasons)))
+                out.print(markup("[bold yellow]overloaded now:[/] {}", "; ".join(window.reasons)))
             else:
-                out.print("[bold green]this host can judge timing now[/]")
+                out.print(markup("[bold green]this host can judge timing now[/]"))
         sys.exit(ExitCode.FAILED if window.overloaded else ExitCode.OK)
 
 

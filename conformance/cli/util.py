@@ -13,17 +13,18 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 
 import click
-from rich.console import Console
 
+from ..engine.console import DataConsole, markup
 from ..errors import ConformanceError, ExitCode
 
-out = Console(highlight=False, soft_wrap=True)
-err = Console(stderr=True, highlight=False, soft_wrap=True)
+#: Every command prints through these: strings are data, printed literally (``engine.console``).
+out = DataConsole(soft_wrap=True)
+err = DataConsole(stderr=True, soft_wrap=True)
 
 
 def report_error(exc: ConformanceError, prefix: str = "") -> None:
     """Print one error paragraph to stderr."""
-    err.print(f"[bold red]error:[/] {prefix}{exc.describe()}", markup=True, highlight=False)
+    err.print(markup("[bold red]error:[/] {}{}", prefix, exc.describe()))
 
 
 @contextmanager
@@ -40,8 +41,11 @@ def guard() -> Iterator[None]:
         if os.environ.get("V2XC_DEBUG"):
             raise
         err.print(
-            f"[bold red]internal error:[/] {type(exc).__name__}: {exc}. This is a bug in v2xc; please report it "
-            "with the command line and input (set V2XC_DEBUG=1 for a traceback).",
-            markup=True,
+            markup(
+                "[bold red]internal error:[/] {}: {}. This is a bug in v2xc; please report it with the command line "
+                "and input (set V2XC_DEBUG=1 for a traceback).",
+                type(exc).__name__,
+                exc,
+            )
         )
         sys.exit(ExitCode.INTERNAL)

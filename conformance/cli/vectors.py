@@ -14,8 +14,8 @@ from pathlib import Path
 from typing import Any
 
 import click
-from rich.console import Console
 
+from ..engine.console import DataConsole, markup
 from ..errors import ExitCode, VectorArgumentError
 from ..standards import CORPUS_DIR
 from ..standards import messages as message_table
@@ -25,8 +25,8 @@ from ..vectors.model import MODES, Vector
 from ..vectors.oracle import verify
 from .util import guard
 
-out = Console(highlight=False, soft_wrap=True)
-err = Console(stderr=True, highlight=False, soft_wrap=True)
+out = DataConsole(soft_wrap=True)
+err = DataConsole(stderr=True, soft_wrap=True)
 
 GENERATE_MODES = (*MODES, "traffic", "mutation")
 DEFAULT_CORPUS = CORPUS_DIR  # the corpus travels inside the package
@@ -141,7 +141,7 @@ def check_command(paths: tuple[Path, ...]) -> None:
             classes.update(counts)
             problems.extend(found)
         for problem in problems:
-            err.print(f"[bold red]mismatch:[/] {problem}", markup=True, highlight=False)
+            err.print(markup("[bold red]mismatch:[/] {}", problem))
         summary = ", ".join(f"{name} {number}" for name, number in sorted(classes.items()))
         if problems:
             err.print(f"{len(problems)} of {total} record(s) do not verify.")
@@ -164,7 +164,7 @@ def show_command(record_id: str, corpus_dir: Path) -> None:
     with guard():
         found = corpus.find_record(corpus_dir, record_id)
         if not found:
-            err.print(f"[bold red]error:[/] no record with id {record_id!r} under {corpus_dir}.", markup=True)
+            err.print(markup("[bold red]error:[/] no record with id {} under {}.", repr(record_id), corpus_dir))
             sys.exit(ExitCode.FAILED)
         if len({record["id"] for record in found}) > 1:
             ids = ", ".join(sorted({record["id"] for record in found})[:10])

@@ -1,13 +1,76 @@
-"""Console listener: a live progress line while the run goes, and the verdict table at the end (rich)."""
+"""The one output layer, and the console listener (a live progress line, the verdict table at the end).
+
+**External text is data, never markup.** Paths, file contents, PICS/PIXIT values, a device's replies and decoded
+strings reach the user through :class:`DataConsole` only: its strings are printed literally — no rich markup
+(``[/x]`` stays ``[/x]``), no emoji codes (``:100:`` stays ``:100:``), no highlighting — and control and
+bidirectional characters are shown escaped (``\x1b``, ``\u202e``), so a device cannot write terminal escape
+sequences or reorder what the user reads. Styling exists only on the toolkit's own words, built with
+:func:`markup` (a template the toolkit wrote, with data inserted literally) or :class:`rich.text.Text`.
+"""
 
 from __future__ import annotations
+
+import re
+from typing import Any
 
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TaskID, TextColumn, TimeElapsedColumn
 from rich.table import Table
+from rich.text import Text
 
 from .events import CaseFinished, CaseStarted, Event, RunFinished, RunStarted
 from .model import CaseResult, Verdict
+
+_FIRST_MARK = 0xE000  # Unicode private-use area: stands in for a value while a template's markup is parsed
+#: C0/C1 control characters (but newline and tab) and the Unicode bidirectional controls.
+_UNSAFE = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]")
+
+
+def literal(value: object) -> str:
+    """``value`` as text safe to show: control and bidirectional characters escaped (``\x1b``, ``\u202e``)."""
+    return _UNSAFE.sub(lambda m: f"\\x{ord(m[0]):02x}" if ord(m[0]) < 0x100 else f"\\u{ord(m[0]):04x}", str(value))
+
+
+def markup(template: str, *values: object) -> Text:
+    """Styled text from a template the toolkit wrote (rich markup, ``{}`` placeholders) with ``values`` inserted
+    literally: no markup or emoji code in a value is interpreted. Each value takes the style around its placeholder.
+
+    The template is parsed with private-use characters standing in for the values, which are put in afterwards, so
+    no escaping of the values is involved."""
+    marks = [chr(_FIRST_MARK + index) for index in range(len(values))]
+    parsed = Text.from_markup(template.format(*marks), emoji=False)
+    result = Text()
+    start = 0
+    for offset, char in enumerate(parsed.plain):
+        index = ord(char) - _FIRST_MARK
+        if not 0 <= index < len(values):
+            continue
+        result.append_text(parsed[start:offset])
+        styles = [str(span.style) for span in parsed.spans if span.start <= offset < span.end]
+        result.append(literal(values[index]), style=" ".join(styles) or None)
+        start = offset + 1
+    result.append_text(parsed[start:])
+    return result
+
+
+class DataConsole(Console):
+    """A rich console that prints every string as data (see module docstring); styled :class:`Text` as given."""
+
+    def __init__(self, **options: Any) -> None:
+        options.setdefault("highlight", False)
+        super().__init__(markup=False, emoji=False, **options)
+
+    def print(self, *objects: Any, **options: Any) -> None:
+        """Print like :meth:`rich.console.Console.print`, with strings taken literally."""
+        options.pop("markup", None)
+        options.pop("emoji", None)
+        super().print(*(Text(literal(o)) if isinstance(o, str) else o for o in objects), **options)
+
+
+def cell(value: object) -> Text:
+    """A table cell holding data (literally)."""
+    return Text(literal(value))
+
 
 STYLE = {
     Verdict.PASS: "green",
@@ -22,7 +85,7 @@ class ConsoleListener:
     """Shows progress (when the console is a terminal) and prints the verdict table and summary at the end."""
 
     def __init__(self, console: Console | None = None, *, show_all: bool = True) -> None:
-        self.console = console or Console(highlight=False)
+        self.console = console or DataConsole()
         self.show_all = show_all
         self._progress: Progress | None = None
         self._task: TaskID | None = None
@@ -31,8 +94,14 @@ class ConsoleListener:
         """Handle one engine event."""
         if isinstance(event, RunStarted):
             self.console.print(
-                f"[bold]run {event.run_id}[/] — {event.metadata.get('profile', '?')} against "
-                f"{event.metadata.get('target', '?')} ({event.total_cases} cases) → {event.out_dir}"
+                markup(
+                    "[bold]run {}[/] — {} against {} ({} cases) → {}",
+                    event.run_id,
+                    event.metadata.get("profile", "?"),
+                    event.metadata.get("target", "?"),
+                    event.total_cases,
+                    event.out_dir,
+                )
             )
             if self.console.is_terminal:
                 self._progress = Progress(
@@ -58,7 +127,7 @@ class ConsoleListener:
             self._table(event.results)
             counts = ", ".join(f"{event.summary[v.value]} {v.value}" for v in Verdict)
             note = " (interrupted: results so far are saved)" if event.interrupted else ""
-            self.console.print(f"[bold]summary:[/] {counts}{note}")
+            self.console.print(markup("[bold]summary:[/] {}{}", counts, note))
 
     def _table(self, results: list[CaseResult]) -> None:
         table = Table(title="verdicts", title_justify="left", show_lines=False)
@@ -70,8 +139,8 @@ class ConsoleListener:
             text = "; ".join(obs.message for obs in result.observations if obs.verdict is result.verdict)
             text = text or result.reason or result.status
             table.add_row(
-                result.requirement_id,
-                f"[{STYLE[result.verdict]}]{result.verdict.value}[/]",
-                text if len(text) <= 300 else text[:297] + "...",
+                cell(result.requirement_id),
+                Text(result.verdict.value, style=STYLE[result.verdict]),
+                cell(text if len(text) <= 300 else text[:297] + "..."),
             )
         self.console.print(table)
