@@ -184,3 +184,28 @@ def test_a_signal_during_robustness_is_inconclusive_never_a_device_fail(tmp_path
     assert (out / "report.json").is_file() and (out / "report.md").is_file()
     gate = v2xc("report", "gate", str(out))
     assert gate.returncode == 3 and "incomplete" in gate.stdout + gate.stderr
+
+
+def test_a_second_run_into_a_folder_being_written_is_refused(tmp_path: Path) -> None:
+    """Two runs into one --out: the second is refused with exit 2 naming the holder; the first is intact."""
+    out = tmp_path / "shared"
+    first = subprocess.Popen(
+        [sys.executable, "-m", "conformance", "run", "--profile", "csae53-2020-rsu", "--target", "sim://rsu",
+         "--out", str(out), "--observation-window", "6", "-k", "SPAT or MAP"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )  # fmt: skip
+    deadline = time.monotonic() + 60
+    while not (out / "run.json").exists() and time.monotonic() < deadline:
+        time.sleep(0.05)
+    second = v2xc("run", "--profile", "csae53-2020-rsu", "--target", "sim://rsu", "--out", str(out), "-k", "RSM")
+    resumed = v2xc("run", "--resume", str(out))
+    stdout, stderr = first.communicate(timeout=120)
+    assert second.returncode == 2, second.stdout + second.stderr
+    assert "being written by another run" in second.stderr or "already holds a run" in second.stderr
+    assert f'"pid": {first.pid}' in second.stderr or "already holds a run" in second.stderr
+    assert resumed.returncode == 2 and "being written by another run" in resumed.stderr, resumed.stderr
+    assert first.returncode == 0, stdout[-2000:] + stderr[-2000:]
+    journal = read_journal(out)
+    assert len(journal.runs) == 1 and journal.ended  # one run header: nothing interleaved

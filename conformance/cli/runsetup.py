@@ -45,6 +45,7 @@ from ..engine.runner import CheckCall, PlannedCase
 from ..engine.timing import TimingBudget
 from ..errors import ConfigurationError, UsageError
 from ..standards.editions import load_edition
+from .folderlock import lock_run_folder
 from .targetcheck import check_addresses, check_upper_tester
 
 RUN_FILE = "run.json"
@@ -170,6 +171,12 @@ def prepare(
         check_upper_tester(target, transport, pics)
     confirmed = load_clause_map(clause_map, catalogue) if clause_map is not None else None  # checked before writing
     out_dir.mkdir(parents=True, exist_ok=True)
+    lock_run_folder(out_dir)  # one writer per folder, before anything is written into it
+    if (out_dir / "journal.ndjson").exists():  # another run got here first (checked again under the lock)
+        raise UsageError(
+            f"{out_dir} already holds a run.",
+            hint=f"Continue it with `v2xc run --resume {out_dir}`, or give another --out.",
+        )
     if clause_map is not None:
         shutil.copyfile(clause_map, out_dir / CLAUSE_MAP_FILE)
     pics_copy = out_dir / "pics.yaml"
@@ -255,6 +262,7 @@ def resume(out_dir: Path) -> tuple[RunSetup, Mapping[str, Any]]:
             f"{out_dir} holds no run (no {RUN_FILE}).",
             hint="--resume takes the output folder of an earlier `v2xc run`.",
         )
+    lock_run_folder(out_dir)  # a folder another run is writing is not resumed under it
     metadata = json.loads(path.read_text(encoding="utf-8"))
     args = metadata["resume"]
     catalogue = catalogue_with([Path(p) for p in metadata["catalogue"].get("overlays", [])])

@@ -30,6 +30,9 @@ from ..errors import ConfigurationError, SourceLocation, UsageError, Verificatio
 
 MANIFEST = "manifest.json"
 SIGNATURE = "manifest.sig"
+#: Files of a run folder that are not results: the manifest and signature themselves, and the writer lock of
+#: `conformance.cli.folderlock` (bookkeeping of whichever process last wrote the folder).
+NOT_ARTEFACTS = (MANIFEST, SIGNATURE, ".lock")
 MANIFEST_FORMAT = "v2xc-manifest"
 #: Environment variable holding the passphrase of an encrypted private key.
 PASSPHRASE_ENV = "V2XC_KEY_PASSPHRASE"
@@ -140,7 +143,7 @@ def _artefacts(run_dir: Path) -> list[Path]:
             f"{run_dir} is not a folder.", hint="Give the run folder written by `v2xc run` (it holds report.json)."
         )
     return sorted(
-        p for p in run_dir.rglob("*") if p.is_file() and p.relative_to(run_dir).as_posix() not in (MANIFEST, SIGNATURE)
+        p for p in run_dir.rglob("*") if p.is_file() and p.relative_to(run_dir).as_posix() not in NOT_ARTEFACTS
     )
 
 
