@@ -166,3 +166,32 @@ def test_send_request_forms() -> None:
         assert tester.request("send", message="BSM", hex="zz")["ok"] is False
         assert tester.request("send", message="BSM", count=0)["ok"] is False
         assert tester.request("warp")["ok"] is False
+
+
+@pytest.mark.parametrize(
+    "hostile",
+    [
+        b'{"ut":1,"type":"reply","id":[1]}',  # an id that is not a request number (used to kill the listener)
+        b'{"ut":1,"type":"reply","id":{"a":1}}',
+        b"not json at all",
+        b'["a", "list"]',
+        b'{"ut":1}',
+        b"\xff\xfe\x00",
+        b'{"ut":1,"type":"reply","id":' + b"9" * 5000 + b"}",
+    ],
+)
+def test_the_listener_survives_any_reply_and_keeps_it(device: _Device, hostile: bytes) -> None:
+    tester = UdpUpperTester("127.0.0.1", device.endpoint.port, timeout=2.0)
+    tester.open()
+    try:
+        assert tester.request("ping")["ok"]
+        sender = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+        sender.sendto(hostile, ("127.0.0.1", tester.local_port))
+        sender.close()
+        deadline = time.monotonic() + 2
+        while not tester.malformed and time.monotonic() < deadline:
+            time.sleep(0.01)
+        assert tester.malformed and tester.malformed[-1]["hex"] == hostile[:4096].hex()  # kept as evidence
+        assert tester.request("ping")["ok"]  # and the listener still answers
+    finally:
+        tester.close()

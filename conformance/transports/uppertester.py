@@ -99,6 +99,8 @@ class UpperTester(ABC):
         self._events: queue.Queue[Message] = queue.Queue()
         self._pending: dict[int, queue.Queue[Message]] = {}
         self._lock = threading.Lock()
+        #: Datagrams that were not valid upper-tester messages (hex, reason, time): kept as evidence, never fatal.
+        self.malformed: list[dict[str, Any]] = []
 
     @abstractmethod
     def _transmit(self, data: bytes) -> None:
@@ -115,20 +117,32 @@ class UpperTester(ABC):
         default: now."""
         try:
             message = decode_message(data)
-        except UpperTesterProtocolError:
-            return  # not ours; a device's malformed datagram must not break the run
+        except UpperTesterProtocolError as exc:
+            self._keep_malformed(data, exc.message, wall)  # a device's malformed datagram must not break the run
+            return
         message["rx_wall_time"] = time.time() if wall is None else wall
         message["rx_monotonic"] = time.monotonic() if monotonic is None else monotonic
         if message["type"] == "reply":
             request_id = message.get("id")
             if not isinstance(request_id, int) or isinstance(request_id, bool):
-                return  # a reply to nothing we asked (e.g. an id that is not a number) answers no request
+                # a reply to nothing we asked (e.g. an id that is not a number) answers no request
+                self._keep_malformed(data, f"a reply whose id is {request_id!r}, not a request number", wall)
+                return
             with self._lock:
                 waiter = self._pending.get(request_id)
             if waiter is not None:
                 waiter.put(message)
             return
         self._events.put(message)
+
+    def _keep_malformed(self, data: bytes, reason: str, wall: float | None) -> None:
+        """Keep a datagram that is not a valid upper-tester message (the last 100), as evidence of what the device
+        sent; the listener carries on."""
+        with self._lock:
+            self.malformed.append(
+                {"hex": data[:4096].hex(), "reason": reason, "time": time.time() if wall is None else wall}
+            )
+            del self.malformed[:-100]
 
     def request(self, kind: str, *, timeout: float | None = None, **params: Any) -> Message:
         """Send request ``kind`` with ``params`` and return the device's reply (``ok`` false when it refused).
@@ -215,7 +229,10 @@ class UdpUpperTester(UpperTester):
                 continue
             except OSError:
                 return
-            self._dispatch(datagram.data, wall=datagram.wall, monotonic=datagram.monotonic)
+            try:
+                self._dispatch(datagram.data, wall=datagram.wall, monotonic=datagram.monotonic)
+            except Exception as exc:  # noqa: BLE001 - whatever a device sends, the listener never dies
+                self._keep_malformed(datagram.data, f"{type(exc).__name__}: {exc}", datagram.wall)
 
     def _transmit(self, data: bytes) -> None:
         if self._sock is None:
