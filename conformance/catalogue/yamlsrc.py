@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import difflib
 import json
+import stat
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import cache
@@ -107,12 +108,82 @@ def _build(
     return _scalar(node, loader)
 
 
+#: Limits of every data file the toolkit reads (they hold at most a few thousand lines; anything beyond is a mistake
+#: or an attack: a YAML alias bomb expands to gigabytes, nesting of 10^5 levels exhausts the interpreter's stack).
+MAX_FILE_BYTES = 16 * 1024 * 1024
+MAX_DEPTH = 64
+
+
+def _event_location(source: str, event: yaml.Event) -> SourceLocation:
+    mark = event.start_mark
+    return SourceLocation(source, mark.line + 1, mark.column + 1) if mark is not None else SourceLocation(source)
+
+
+def check_structure(text: str, source: str) -> None:
+    """Refuse YAML aliases and nesting deeper than :data:`MAX_DEPTH`, from the parser's events (no recursion)."""
+    depth = 0
+    try:
+        for event in yaml.parse(text, Loader=yaml.SafeLoader):
+            if isinstance(event, yaml.AliasEvent):
+                raise CatalogueError(
+                    f"YAML aliases (*{event.anchor}) are not supported in v2x-conformance data files",
+                    source=_event_location(source, event),
+                    hint="Write the values out (an alias can expand a small file into gigabytes).",
+                )
+            if isinstance(event, yaml.CollectionStartEvent):
+                depth += 1
+                if depth > MAX_DEPTH:
+                    raise CatalogueError(
+                        f"The data is nested more than {MAX_DEPTH} levels deep",
+                        source=_event_location(source, event),
+                        hint="Data files of the toolkit are a few levels deep; check the file.",
+                    )
+            elif isinstance(event, yaml.CollectionEndEvent):
+                depth -= 1
+    except yaml.YAMLError:
+        return  # syntax errors are reported with their position by the loader below
+
+
+def read_data_file(path: Path, what: str = "file") -> str:
+    """Read a data file given by the user: a regular file (not a FIFO, device or folder) of at most
+    :data:`MAX_FILE_BYTES`, in UTF-8; anything else is a :class:`CatalogueError` naming the file."""
+    try:
+        info = path.stat()
+    except FileNotFoundError:
+        raise CatalogueError(f"File not found: {path}", source=SourceLocation(str(path))) from None
+    except OSError as exc:
+        raise CatalogueError(f"Cannot read {path}: {exc.strerror or exc}", source=SourceLocation(str(path))) from None
+    if not stat.S_ISREG(info.st_mode):
+        raise CatalogueError(
+            f"{path} is not a regular file (a folder, FIFO or device); the {what} must be a file",
+            source=SourceLocation(str(path)),
+        )
+    if info.st_size > MAX_FILE_BYTES:
+        raise CatalogueError(
+            f"{path} is {info.st_size} bytes; a {what} may be at most {MAX_FILE_BYTES} bytes",
+            source=SourceLocation(str(path)),
+        )
+    try:
+        with path.open("rb") as handle:
+            data = handle.read(MAX_FILE_BYTES + 1)
+        return data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise CatalogueError(
+            f"{path} is not UTF-8 text (byte {exc.start}: {data[exc.start:exc.start + 1]!r})",
+            source=SourceLocation(str(path)),
+            hint="Save the file as UTF-8.",
+        ) from None
+    except OSError as exc:
+        raise CatalogueError(f"Cannot read {path}: {exc.strerror or exc}", source=SourceLocation(str(path))) from None
+
+
 def parse_yaml(text: str, source: str) -> Document:
     """Parse one YAML document from ``text`` (``source`` names it in errors) keeping every position.
 
     Raises :class:`ConfigurationError` with file:line:column for syntax errors, duplicate keys, merge keys, non-string
     keys, an empty file and a file holding more than one document.
     """
+    check_structure(text, source)
     loader = yaml.SafeLoader(text)
     try:
         try:
@@ -148,13 +219,7 @@ def parse_yaml(text: str, source: str) -> Document:
 
 def load_yaml(path: Path) -> Document:
     """Read and parse a YAML file (UTF-8); a missing or unreadable file is a :class:`ConfigurationError`."""
-    try:
-        text = path.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        raise CatalogueError(f"File not found: {path}", source=SourceLocation(str(path))) from None
-    except (OSError, UnicodeDecodeError) as exc:
-        raise CatalogueError(f"Cannot read {path}: {exc}", source=SourceLocation(str(path))) from None
-    return parse_yaml(text, str(path))
+    return parse_yaml(read_data_file(path, "YAML file"), str(path))
 
 
 @cache

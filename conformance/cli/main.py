@@ -19,6 +19,7 @@ from rich.text import Text
 from rich.tree import Tree
 
 from .. import __version__
+from ..catalogue.yamlsrc import MAX_FILE_BYTES, read_data_file
 from ..codec import jsonvalue
 from ..codec.identify import MatchStatus, identify, preferred_edition
 from ..codec.strict import Decoded, codec_for
@@ -217,14 +218,22 @@ def decode(
 def _load_values(path: str) -> list[tuple[str, Any]]:
     """Read INPUT.json: one JSON document, or JSON Lines; each a bare value or a `v2xc decode` document."""
     try:
-        text = sys.stdin.read() if path == "-" else Path(path).read_text(encoding="utf-8")
+        text = sys.stdin.read(MAX_FILE_BYTES + 1) if path == "-" else read_data_file(Path(path), "JSON input")
     except (OSError, UnicodeDecodeError) as exc:
         raise UsageError(
             f"Cannot read {path}: {exc}.", hint="Give a JSON file written in the project's JSON form."
         ) from None
+    except ConformanceError as exc:
+        raise UsageError(exc.message, hint="Give a JSON file written in the project's JSON form.") from None
     label = "stdin" if path == "-" else path
     try:
         return [(label, json.loads(text))]
+    except RecursionError:
+        raise InputError(
+            f"{label} is nested too deeply to be a message value.",
+            source=SourceLocation(label),
+            hint="A message value is a few dozen levels deep at most; check the file.",
+        ) from None
     except json.JSONDecodeError as whole_exc:
         documents: list[tuple[str, Any]] = []
         for number, line in enumerate(text.splitlines(), start=1):

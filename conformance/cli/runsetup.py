@@ -39,6 +39,7 @@ from ..catalogue import (
 )
 from ..catalogue.clausemap import CLAUSE_MAP_FILE, load_clause_map
 from ..catalogue.overlays import catalogue_dirs, catalogue_with, profile_source
+from ..catalogue.yamlsrc import read_data_file
 from ..checks import registered_checks
 from ..devices.reference_pics import reference_pics_yaml, reference_role  # importing devices registers sim://
 from ..engine.runner import CheckCall, PlannedCase
@@ -263,8 +264,16 @@ def resume(out_dir: Path) -> tuple[RunSetup, Mapping[str, Any]]:
             hint="--resume takes the output folder of an earlier `v2xc run`.",
         )
     lock_run_folder(out_dir)  # a folder another run is writing is not resumed under it
-    metadata = json.loads(path.read_text(encoding="utf-8"))
-    args = metadata["resume"]
+    try:
+        metadata = json.loads(read_data_file(path, RUN_FILE))
+        args = metadata["resume"]
+        if not isinstance(args, dict):
+            raise TypeError("'resume' is not an object")
+    except (ValueError, KeyError, TypeError, RecursionError) as exc:
+        raise ConfigurationError(
+            f"{path} is damaged: {type(exc).__name__}: {exc}; the run cannot be resumed from it.",
+            hint="Start a new run (the journal and evidence of this folder stay as they are).",
+        ) from None
     catalogue = catalogue_with([Path(p) for p in metadata["catalogue"].get("overlays", [])])
     source = ProfileSource(extra=tuple(Path(p) for p in args.get("profiles_path", [])))
     profile = load_profile(args["profile_id"], catalogue, source)

@@ -24,6 +24,7 @@ from typing import Any
 
 import yaml
 
+from ..catalogue.yamlsrc import check_structure, read_data_file
 from ..errors import ConfigurationError, SourceLocation
 from .build import gate
 
@@ -46,9 +47,11 @@ def load_waivers(path: Path) -> list[dict[str, Any]]:
         raise ConfigurationError(
             f"No waivers file at {path}.", source=SourceLocation(str(path)), hint="Check the --waivers path."
         )
+    text = read_data_file(path, "waivers file")  # a regular file, size-capped, UTF-8
+    check_structure(text, str(path))  # no aliases, bounded nesting
     try:
-        document = yaml.compose(path.read_text(encoding="utf-8"))
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+        document = yaml.compose(text)
+        data = yaml.safe_load(text)
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         raise _bad(

@@ -1,0 +1,77 @@
+"""Every command that reads a file parses it within limits (issue 20, item 4): a YAML alias bomb, nesting 10^5 deep,
+/dev/zero, a FIFO, a folder and non-UTF-8 bytes each end in a clear error with a documented exit code, naming the
+file, within seconds — never a traceback, a hang or memory exhaustion."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+
+PROFILE = "csae53-2020-rsu"
+
+
+def _alias_bomb(path: Path) -> None:
+    lines = ["pics:", '  a: &a ["x","x","x","x","x","x","x","x","x","x"]']
+    lines += [f"  {chr(98 + n)}: &{chr(98 + n)} [" + ",".join([f"*{chr(97 + n)}"] * 10) + "]" for n in range(8)]
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+
+
+def _deep(path: Path) -> None:
+    path.write_text("a: " + "[" * 100_000 + "]" * 100_000 + "\n", encoding="utf-8")
+
+
+def _deep_json(path: Path) -> None:
+    path.write_text("[" * 100_000 + "]" * 100_000, encoding="utf-8")
+
+
+def _non_utf8(path: Path) -> None:
+    path.write_bytes(b"pics:\n  profile: \xb2\xe2\xca\xd4\n")  # GBK bytes
+
+
+def _fifo(path: Path) -> None:
+    os.mkfifo(path)
+
+
+def _folder(path: Path) -> None:
+    path.mkdir()
+
+
+HOSTILE: dict[str, Callable[[Path], None]] = {
+    "alias-bomb": _alias_bomb,
+    "deep-yaml": _deep,
+    "deep-json": _deep_json,
+    "non-utf8": _non_utf8,
+    "fifo": _fifo,
+    "folder": _folder,
+}
+COMMANDS: dict[str, Callable[[Path, Path], list[str]]] = {
+    "pics check": lambda f, tmp: ["pics", "check", "--profile", PROFILE, str(f)],
+    "pixit check": lambda f, tmp: ["pixit", "check", "--profile", PROFILE, str(f)],
+    "plan": lambda f, tmp: ["plan", "--profile", PROFILE, "--pics", str(f)],
+    "encode": lambda f, tmp: ["encode", "-e", "csae53-2020", str(f)],
+    "run --pics": lambda f, tmp: ["run", "--profile", PROFILE, "--target", "sim://rsu", "--pics", str(f),
+                                  "--out", str(tmp / "run")],
+}  # fmt: skip
+
+
+@pytest.mark.parametrize("command", sorted(COMMANDS))
+@pytest.mark.parametrize("kind", sorted(HOSTILE))
+def test_hostile_file(tmp_path: Path, kind: str, command: str) -> None:
+    hostile = tmp_path / f"{kind}.input"
+    HOSTILE[kind](hostile)
+    done = subprocess.run(
+        [sys.executable, "-m", "conformance", *COMMANDS[command](hostile, tmp_path)],
+        capture_output=True,
+        text=True,
+        timeout=60,  # a FIFO read or an alias expansion would hang here
+        check=False,
+    )
+    assert done.returncode in (1, 2), (done.returncode, done.stderr[-2000:])
+    assert "Traceback" not in done.stderr and "internal error" not in done.stderr, done.stderr[-2000:]
+    assert hostile.name in done.stderr, done.stderr[-2000:]  # names the file
+    assert not (tmp_path / "run" / "journal.ndjson").exists()  # nothing was run
