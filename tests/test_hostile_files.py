@@ -75,3 +75,38 @@ def test_hostile_file(tmp_path: Path, kind: str, command: str) -> None:
     assert "Traceback" not in done.stderr and "internal error" not in done.stderr, done.stderr[-2000:]
     assert hostile.name in done.stderr, done.stderr[-2000:]  # names the file
     assert not (tmp_path / "run" / "journal.ndjson").exists()  # nothing was run
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["run", "--profile", PROFILE, "--target", "sim://rsu", "--observation-window", "nan"],
+        ["run", "--profile", PROFILE, "--target", "sim://rsu", "--observation-window", "inf"],
+        ["run", "--profile", PROFILE, "--target", "sim://rsu?rates=MAP:nan"],
+        ["run", "--profile", PROFILE, "--target", "sim://rsu?rates=RSM:inf"],
+        ["sim", "rsu", "--send-to", "127.0.0.1:9", "--duration", "nan"],
+        ["sim", "rsu", "--send-to", "127.0.0.1:9", "--rates", "SPAT:-inf"],
+        ["selftest", "--seconds", "nan"],
+    ],
+)
+def test_non_finite_numbers_are_usage_errors(tmp_path: Path, args: list[str]) -> None:
+    extra = ["--out", str(tmp_path / "run")] if args[0] == "run" else []
+    done = subprocess.run(
+        [sys.executable, "-m", "conformance", *args, *extra], capture_output=True, text=True, timeout=60, check=False
+    )
+    assert done.returncode == 2, (done.returncode, done.stdout[-1000:], done.stderr[-1000:])
+    assert "Traceback" not in done.stderr and ("finite" in done.stderr or "positive" in done.stderr), done.stderr
+    assert not (tmp_path / "run").exists()
+
+
+def test_a_pixit_number_that_is_not_finite_is_refused(tmp_path: Path) -> None:
+    pixit = tmp_path / "pixit.yaml"
+    pixit.write_text(f"pixit:\n  profile: {PROFILE}\n  values:\n    timeouts.connect_s: .nan\n", encoding="utf-8")
+    done = subprocess.run(
+        [sys.executable, "-m", "conformance", "pixit", "check", "--profile", PROFILE, str(pixit)],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert done.returncode == 2 and "must be a finite number" in done.stderr and f"{pixit}:4:" in done.stderr

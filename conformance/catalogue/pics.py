@@ -11,6 +11,7 @@ A PIXIT file gives the lab parameters of a campaign; values of items marked ``se
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -364,6 +365,10 @@ def _check_pixit_value(item: PixitItem, value: Any, where: SourceLocation) -> Va
             f"PIXIT item {item.id!r}: {value!r} is not one of its choices.{suggest(str(value), item.choices)}",
             source=where,
             hint=f"Valid values: {listing(item.choices)}.",
+        )
+    if isinstance(value, float) and not math.isfinite(value):
+        raise CatalogueError(
+            f"PIXIT item {item.id!r} must be a finite number, not {value}", source=where, hint="Give a number."
         )
     if out_of_bounds(value, item.minimum, item.maximum):
         raise CatalogueError(

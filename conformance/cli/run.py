@@ -30,7 +30,7 @@ from ..network.decoder import frame_decoder
 from ..reports import FORMATS
 from .profiles import complete_profiles, overlay_options
 from .runsetup import RunSetup, prepare, record_timing, resume
-from .util import guard
+from .util import FiniteFloat, guard
 
 
 def exit_code(finished: RunFinished) -> ExitCode:
@@ -208,7 +208,7 @@ def _write_reports(out_dir: Path, waivers: Path | None) -> ExitCode:
 @click.option("--edition", default=None, help="Message edition the device speaks (default: the profile's).")
 @click.option(
     "--observation-window",
-    type=float,
+    type=FiniteFloat(0.0, 3600.0, low_open=True),
     default=None,
     help="Seconds of passive observation (overrides the profile's observation_window_s).",
 )

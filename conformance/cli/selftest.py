@@ -21,13 +21,13 @@ from rich.table import Table
 from ..engine.console import cell, markup
 from ..engine.timing import DECISION_RULE, TimingMonitor, budget_summary
 from ..errors import ExitCode
-from .util import guard, out
+from .util import FiniteFloat, guard, out
 
 
 @click.command(name="selftest")
 @click.option(
     "--seconds",
-    type=click.FloatRange(0.5, 600.0),
+    type=FiniteFloat(0.5, 600.0),
     default=3.0,
     show_default=True,
     help="How long to sample the scheduler wake-up latency (as during an observation window).",
@@ -35,7 +35,7 @@ from .util import guard, out
 @click.option("--format", "fmt", type=click.Choice(["table", "json"]), default="table", show_default=True)
 @click.option(
     "--overload-wakeup-ms",
-    type=click.FloatRange(0.1, 10_000.0),
+    type=FiniteFloat(0.1, 10_000.0),
     default=None,
     help="Wake-up latency above which a window is judged overloaded (PIXIT timing.overload_wakeup_ms).",
 )

@@ -22,6 +22,7 @@ from ..devices import DEVICES, DeviceConfig, faults_for, parse_faults, parse_rat
 from ..errors import ConformanceError
 from ..network.framing import Framing
 from .profiles import overlay_options
+from .util import FiniteFloat
 
 
 def _address(text: str) -> tuple[str, int]:
@@ -246,7 +247,7 @@ def _device_command(device: str) -> click.Command:
     @click.option("--framing", type=click.Choice([f.value for f in Framing]), default="none", show_default=True)
     @click.option(
         "--duration",
-        type=click.FloatRange(min=0, min_open=True),
+        type=FiniteFloat(0.0, 1e7, low_open=True),
         default=None,
         help="Stop after this many seconds (default: until Ctrl-C).",
     )

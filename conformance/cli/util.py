@@ -7,10 +7,12 @@ exits with its own ``exit_code`` after a one-paragraph message; any other except
 
 from __future__ import annotations
 
+import math
 import os
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
+from typing import Any
 
 import click
 
@@ -49,3 +51,25 @@ def guard() -> Iterator[None]:
             )
         )
         sys.exit(ExitCode.INTERNAL)
+
+
+class FiniteFloat(click.ParamType):
+    """A number option that must be finite and inside ``[low, high]`` (``low_open``: above ``low``): click's own
+    ``float`` and ``FloatRange`` let ``nan`` and ``inf`` through, and a window of ``nan`` seconds never ends."""
+
+    name = "number"
+
+    def __init__(self, low: float, high: float, *, low_open: bool = False) -> None:
+        self.low, self.high, self.low_open = low, high, low_open
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> float:
+        """Parse and check one value (click calls this)."""
+        try:
+            number = float(value)
+        except (TypeError, ValueError):
+            self.fail(f"{value!r} is not a number.", param, ctx)
+        below = number <= self.low if self.low_open else number < self.low
+        if not math.isfinite(number) or below or number > self.high:
+            bound = f"above {self.low:g}" if self.low_open else f"at least {self.low:g}"
+            self.fail(f"{value!r} is not a finite number {bound} and at most {self.high:g}.", param, ctx)
+        return number
