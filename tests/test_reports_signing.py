@@ -118,3 +118,25 @@ def test_encrypted_key_needs_its_passphrase(tmp_path: Path, monkeypatch: pytest.
     code, output = invoke("report", "sign", str(folder), "--key", str(tmp_path / "enc.key"))
     assert code == 2 and PASSPHRASE_ENV in output
     assert os.environ.get(PASSPHRASE_ENV) is None
+
+
+def test_sign_refuses_a_symlink_out_of_the_bundle(tmp_path: Path, keys: tuple[Path, Path]) -> None:
+    folder = copy_run("faulty", tmp_path)
+    secret = tmp_path / "outside-secret.txt"
+    secret.write_text("not part of the bundle\n", encoding="utf-8")
+    (folder / "extra.txt").symlink_to(secret)
+    code, output = invoke("report", "sign", str(folder), "--key", str(keys[0]))
+    assert code == 2 and "extra.txt is a symbolic link" in output
+    assert not (folder / "manifest.json").exists()  # nothing signed
+
+
+@pytest.mark.parametrize("entry", ["fifo", "symlink"])
+def test_verify_fails_on_an_entry_it_did_not_sign(signed: Path, tmp_path: Path, entry: str) -> None:
+    target = signed / f"added-{entry}"
+    if entry == "fifo":
+        os.mkfifo(target)
+    else:
+        (tmp_path / "elsewhere.txt").write_text("x\n", encoding="utf-8")
+        target.symlink_to(tmp_path / "elsewhere.txt")
+    with pytest.raises(VerificationError, match=f"added-{entry}"):
+        verify_bundle(signed)

@@ -17,6 +17,7 @@ import base64
 import hashlib
 import json
 import os
+import stat
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -137,14 +138,33 @@ def load_public_key(path: Path) -> Ed25519PublicKey:
     return _public_key(path.read_bytes(), str(path))
 
 
-def _artefacts(run_dir: Path) -> list[Path]:
-    if not run_dir.is_dir():
+def _artefacts(run_dir: Path, *, verifying: bool = False) -> list[Path]:
+    """The regular files of a bundle. A symbolic link, FIFO, socket or device anywhere in it is refused: signing
+    would follow a link out of the bundle (or block on a FIFO), and a verified bundle must hold only what was
+    signed — so ``sign`` stops with a usage error and ``verify`` fails, naming the entry."""
+    if not run_dir.is_dir() or run_dir.is_symlink():
         raise ConfigurationError(
             f"{run_dir} is not a folder.", hint="Give the run folder written by `v2xc run` (it holds report.json)."
         )
-    return sorted(
-        p for p in run_dir.rglob("*") if p.is_file() and p.relative_to(run_dir).as_posix() not in NOT_ARTEFACTS
-    )
+    files = []
+    for path in sorted(run_dir.rglob("*")):
+        name = path.relative_to(run_dir).as_posix()
+        mode = path.lstat().st_mode
+        if stat.S_ISDIR(mode):
+            continue
+        if not stat.S_ISREG(mode):
+            kind = "a symbolic link" if stat.S_ISLNK(mode) else "not a regular file (a FIFO, socket or device)"
+            if verifying:
+                raise _fail(
+                    run_dir, name, f"it is {kind}: a signed bundle holds only regular files.", "Remove it."
+                )
+            raise ConfigurationError(
+                f"{run_dir / name} is {kind}; a bundle to sign may hold only regular files.",
+                hint="Replace a link by the file itself, or remove the entry, then sign again.",
+            )
+        if name not in NOT_ARTEFACTS:
+            files.append(path)
+    return files
 
 
 def _digest(path: Path) -> str:
@@ -231,7 +251,7 @@ def verify_bundle(run_dir: Path, public_key_path: Path | None = None) -> Verifie
         listed = {entry["path"]: entry for entry in manifest["files"]}
     except (ValueError, KeyError, TypeError):
         raise _fail(run_dir, MANIFEST, "the manifest is not a v2xc manifest.", "Re-sign the bundle.") from None
-    present = {p.relative_to(run_dir).as_posix(): p for p in _artefacts(run_dir)}
+    present = {p.relative_to(run_dir).as_posix(): p for p in _artefacts(run_dir, verifying=True)}
     for name, entry in listed.items():
         found = present.get(name)
         if found is None:
