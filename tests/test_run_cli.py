@@ -209,3 +209,33 @@ def test_a_second_run_into_a_folder_being_written_is_refused(tmp_path: Path) -> 
     assert first.returncode == 0, stdout[-2000:] + stderr[-2000:]
     journal = read_journal(out)
     assert len(journal.runs) == 1 and journal.ended  # one run header: nothing interleaved
+
+
+def test_a_run_with_its_own_pics_resumes_from_any_path(tmp_path: Path) -> None:
+    """The plan is made from the run folder's own copy of the PICS, named relative to the folder: a run started
+    with --pics resumes, also when the folder is given by another path (relative instead of absolute)."""
+    pics = tmp_path / "rsu-pics.yaml"
+    printed = v2xc("sim", "rsu", "--print-pics")
+    assert printed.returncode == 0, printed.stderr
+    pics.write_text(printed.stdout, encoding="utf-8")
+    out = tmp_path / "run"
+    first = v2xc(
+        "run", "--profile", "csae53-2020-rsu", "--target", "sim://rsu", "--pics", str(pics), "--out", str(out),
+        "-k", "MAP/TX/RATE or SPAT/TX/RATE", "--observation-window", "3",
+    )  # fmt: skip
+    assert first.returncode == 0, first.stdout[-2000:] + first.stderr
+    journal = out / "journal.ndjson"
+    lines = journal.read_text().splitlines()
+    cut = next(i for i, line in enumerate(lines) if "MAP/TX/RATE" in line and '"type": "case"' in line)
+    journal.write_text("\n".join(lines[:cut]) + "\n")  # as if killed before MAP/TX/RATE was judged
+    resumed = subprocess.run(
+        [sys.executable, "-m", "conformance", "run", "--resume", "run"],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
+    assert resumed.returncode == 0, resumed.stdout[-2000:] + resumed.stderr
+    after = read_journal(out)
+    assert after.ended and after.cases["CSAE53-2020/MAP/TX/RATE"].verdict.value == "pass"

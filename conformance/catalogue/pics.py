@@ -171,9 +171,10 @@ def _required(status: PicsStatus, answers: Mapping[str, Answer], role: Role) -> 
     return probe.evaluate(status.condition_expr)
 
 
-def load_pics(path: Path, profile: Profile, catalogue: Catalogue) -> Pics:
-    """Load and validate a PICS file for ``profile``; every problem is a CatalogueError at file:line:column."""
-    document = load_yaml(path)
+def load_pics(path: Path, profile: Profile, catalogue: Catalogue, *, label: str | None = None) -> Pics:
+    """Load and validate a PICS file for ``profile``; every problem is a CatalogueError at file:line:column
+    (``label`` names the file in those positions and in the plan's reasons; default: the path)."""
+    document = load_yaml(path, label=label)
     return parse_pics(document, profile, catalogue)
 
 

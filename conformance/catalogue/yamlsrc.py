@@ -217,9 +217,11 @@ def parse_yaml(text: str, source: str) -> Document:
     return Document(source, data, values, keys)
 
 
-def load_yaml(path: Path) -> Document:
-    """Read and parse a YAML file (UTF-8); a missing or unreadable file is a :class:`ConfigurationError`."""
-    return parse_yaml(read_data_file(path, "YAML file"), str(path))
+def load_yaml(path: Path, *, label: str | None = None) -> Document:
+    """Read and parse a YAML file (UTF-8); a missing or unreadable file is a :class:`ConfigurationError`.
+
+    ``label`` names the file in positions (default: the path), e.g. ``pics.yaml`` for a run folder's own copy."""
+    return parse_yaml(read_data_file(path, "YAML file"), label or str(path))
 
 
 @cache

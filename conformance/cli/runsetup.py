@@ -188,7 +188,9 @@ def prepare(
         pics_copy.write_text(
             reference_pics_yaml(profile, catalogue, role, dsmp="framing=dsmp" in target), encoding="utf-8"
         )
-        pics = load_pics(pics_copy, profile, catalogue)
+    # The plan is made from the run folder's own copy, named relative to the folder, so that --resume (which reads
+    # the same copy, from wherever the folder is given) recomputes exactly the same plan.
+    pics = load_pics(pics_copy, profile, catalogue, label=pics_copy.name)
     plan = make_plan(catalogue, profile, pics, keyword=keyword, available_checks=set(registered_checks()))
     chosen = _edition(plan, edition)
     parameters = {name: parameter.value for name, parameter in profile.parameters.items()}
@@ -277,7 +279,7 @@ def resume(out_dir: Path) -> tuple[RunSetup, Mapping[str, Any]]:
     catalogue = catalogue_with([Path(p) for p in metadata["catalogue"].get("overlays", [])])
     source = ProfileSource(extra=tuple(Path(p) for p in args.get("profiles_path", [])))
     profile = load_profile(args["profile_id"], catalogue, source)
-    pics = load_pics(out_dir / metadata["pics"]["file"], profile, catalogue)
+    pics = load_pics(out_dir / metadata["pics"]["file"], profile, catalogue, label=metadata["pics"]["file"])
     pixit = load_pixit(Path(args["pixit"]), profile, catalogue) if args.get("pixit") else None
     plan = make_plan(catalogue, profile, pics, keyword=args.get("keyword"), available_checks=set(registered_checks()))
     if _plan_record(plan) != metadata["plan"]:
