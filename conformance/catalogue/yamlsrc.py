@@ -122,9 +122,12 @@ def _event_location(source: str, event: yaml.Event) -> SourceLocation:
 def check_structure(text: str, source: str) -> None:
     """Refuse YAML aliases and nesting deeper than :data:`MAX_DEPTH`, from the parser's events (no recursion)."""
     depth = 0
+    previous: yaml.Event | None = None
     try:
         for event in yaml.parse(text, Loader=yaml.SafeLoader):
-            if isinstance(event, yaml.AliasEvent):
+            merge_value = isinstance(previous, yaml.ScalarEvent) and previous.value == "<<"
+            previous = event
+            if isinstance(event, yaml.AliasEvent) and not merge_value:  # '<<: *x' is refused as a merge key
                 raise CatalogueError(
                     f"YAML aliases (*{event.anchor}) are not supported in v2x-conformance data files",
                     source=_event_location(source, event),
