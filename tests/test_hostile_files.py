@@ -110,3 +110,32 @@ def test_a_pixit_number_that_is_not_finite_is_refused(tmp_path: Path) -> None:
         check=False,
     )
     assert done.returncode == 2 and "must be a finite number" in done.stderr and f"{pixit}:4:" in done.stderr
+
+
+def test_an_out_folder_that_cannot_be_created_is_a_usage_error(tmp_path: Path) -> None:
+    a_file = tmp_path / "a-file"
+    a_file.write_text("x", encoding="utf-8")
+    for out in (Path("/proc/v2xc-not-here"), a_file / "run"):
+        done = subprocess.run(
+            [sys.executable, "-m", "conformance", "run", "--profile", PROFILE, "--target", "sim://rsu",
+             "--out", str(out)],
+            capture_output=True, text=True, timeout=60, check=False,
+        )  # fmt: skip
+        assert done.returncode == 2 and "Cannot create the run folder" in done.stderr, done.stderr
+        assert "Traceback" not in done.stderr and "internal error" not in done.stderr
+
+
+def test_a_run_json_cannot_point_resume_outside_its_folder(tmp_path: Path) -> None:
+    folder = tmp_path / "run"
+    folder.mkdir()
+    (folder / "run.json").write_text(
+        '{"run_id": "x", "catalogue": {}, "resume": {"profile_id": "csae53-2020-rsu"}, '
+        '"pics": {"file": "../../../etc/passwd"}, "plan": []}',
+        encoding="utf-8",
+    )
+    done = subprocess.run(
+        [sys.executable, "-m", "conformance", "run", "--resume", str(folder)],
+        capture_output=True, text=True, timeout=60, check=False,
+    )  # fmt: skip
+    assert done.returncode == 2 and "not a file of the run folder" in done.stderr, done.stderr
+    assert "root:" not in done.stderr + done.stdout  # nothing of the outside file is read or printed

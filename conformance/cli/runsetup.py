@@ -171,7 +171,16 @@ def prepare(
     if pics_path is not None:
         check_upper_tester(target, transport, pics)
     confirmed = load_clause_map(clause_map, catalogue) if clause_map is not None else None  # checked before writing
-    out_dir.mkdir(parents=True, exist_ok=True)
+    try:
+        out_dir.mkdir(parents=True, exist_ok=True)
+        probe = out_dir / ".v2xc-write-test"
+        probe.write_bytes(b"")
+        probe.unlink()
+    except OSError as exc:
+        raise UsageError(
+            f"Cannot create the run folder {out_dir}: {exc.strerror or exc}.",
+            hint="Give --out a folder you can write (not under /proc, not inside a file).",
+        ) from None
     lock_run_folder(out_dir)  # one writer per folder, before anything is written into it
     if (out_dir / "journal.ndjson").exists():  # another run got here first (checked again under the lock)
         raise UsageError(
@@ -279,7 +288,13 @@ def resume(out_dir: Path) -> tuple[RunSetup, Mapping[str, Any]]:
     catalogue = catalogue_with([Path(p) for p in metadata["catalogue"].get("overlays", [])])
     source = ProfileSource(extra=tuple(Path(p) for p in args.get("profiles_path", [])))
     profile = load_profile(args["profile_id"], catalogue, source)
-    pics = load_pics(out_dir / metadata["pics"]["file"], profile, catalogue, label=metadata["pics"]["file"])
+    pics_name = str(metadata["pics"]["file"])
+    if Path(pics_name).name != pics_name or pics_name in ("", ".", ".."):  # the folder's own copy, nothing else
+        raise ConfigurationError(
+            f"{path} names {pics_name!r} as its capability statement: not a file of the run folder.",
+            hint="run.json may only name files inside its folder; start a new run.",
+        )
+    pics = load_pics(out_dir / pics_name, profile, catalogue, label=pics_name)
     pixit = load_pixit(Path(args["pixit"]), profile, catalogue) if args.get("pixit") else None
     plan = make_plan(catalogue, profile, pics, keyword=args.get("keyword"), available_checks=set(registered_checks()))
     if _plan_record(plan) != metadata["plan"]:
