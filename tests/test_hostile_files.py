@@ -12,6 +12,9 @@ from pathlib import Path
 
 import pytest
 
+from conformance.errors import ConfigurationError
+from conformance.reports.waivers import load_waivers
+
 PROFILE = "csae53-2020-rsu"
 
 
@@ -139,3 +142,25 @@ def test_a_run_json_cannot_point_resume_outside_its_folder(tmp_path: Path) -> No
     )  # fmt: skip
     assert done.returncode == 2 and "not a file of the run folder" in done.stderr, done.stderr
     assert "root:" not in done.stderr + done.stdout  # nothing of the outside file is read or printed
+
+
+def test_a_gbk_encoded_asn1_module_is_named_with_its_position(tmp_path: Path) -> None:
+    (tmp_path / "Bad.asn").write_bytes("-- 测试\nBad DEFINITIONS ::= BEGIN\nEND\n".encode("gbk"))
+    done = subprocess.run(
+        [sys.executable, "-m", "conformance", "decode", "--asn1-dir", str(tmp_path), "800b00000802011a195b1b1bc0"],
+        capture_output=True, text=True, timeout=120, check=False,
+    )  # fmt: skip
+    assert done.returncode == 2, done.stderr
+    assert f"{tmp_path / 'Bad.asn'}:1:4" in done.stderr and "not UTF-8" in done.stderr, done.stderr
+
+
+def test_an_impossible_waiver_date_is_a_usage_error(tmp_path: Path) -> None:
+    waivers = tmp_path / "waivers.yaml"
+    waivers.write_text(
+        "waivers:\n  - requirement: CSAE53-2020/MAP/TX/RATE\n    expected: fail\n    justification: j\n"
+        "    approver: a\n    expires: 2026-02-30\n    link: l\n",
+        encoding="utf-8",
+    )
+    with pytest.raises(ConfigurationError, match="impossible date") as info:
+        load_waivers(waivers)
+    assert info.value.exit_code == 2

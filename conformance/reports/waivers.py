@@ -57,6 +57,8 @@ def load_waivers(path: Path) -> list[dict[str, Any]]:
         raise _bad(
             path, f"The waivers file is not valid YAML: {getattr(exc, 'problem', exc)}.", mark.line + 1 if mark else 0
         ) from None
+    except ValueError as exc:  # YAML's timestamp constructor: an impossible date such as 2026-02-30
+        raise _bad(path, f"The waivers file holds an impossible date ({exc}); write dates as YYYY-MM-DD.") from None
     if not isinstance(data, dict) or not isinstance(data.get("waivers"), list):
         raise _bad(path, "The waivers file must hold a top-level 'waivers:' list.")
     lines: list[int] = []

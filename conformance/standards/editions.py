@@ -212,7 +212,21 @@ def edition_ids() -> list[str]:
 
 def _parse_file(path: Path) -> ParsedSpec:
     """Parse one ASN.1 file, turning parser failures into an error with file, line and column."""
-    text = path.read_text(encoding="utf-8")
+    try:
+        raw = path.read_bytes()
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        line = raw.count(b"\n", 0, exc.start) + 1
+        column = exc.start - (raw.rfind(b"\n", 0, exc.start) + 1) + 1
+        raise EditionError(
+            f"The ASN.1 file is not UTF-8: byte {raw[exc.start:exc.start + 1]!r} cannot be decoded.",
+            source=SourceLocation(str(path), line, column),
+            hint="Save the module as UTF-8 (e.g. iconv -f GBK -t UTF-8); ASN.1 comments in Chinese are fine in UTF-8.",
+        ) from None
+    except OSError as exc:
+        raise EditionError(
+            f"Cannot read the ASN.1 file: {exc.strerror or exc}.", source=SourceLocation(str(path))
+        ) from None
     try:
         parsed: ParsedSpec = asn1tools.parse_string(text)
         return parsed
