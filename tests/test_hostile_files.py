@@ -164,3 +164,26 @@ def test_an_impossible_waiver_date_is_a_usage_error(tmp_path: Path) -> None:
     with pytest.raises(ConfigurationError, match="impossible date") as info:
         load_waivers(waivers)
     assert info.value.exit_code == 2
+
+
+def test_a_sensitive_pixit_value_is_never_echoed(tmp_path: Path) -> None:
+    pixit = tmp_path / "pixit.yaml"
+    pixit.write_text(
+        "pixit:\n  profile: cloud-control-platform\n  values:\n    mqtt.password: 918273645\n", encoding="utf-8"
+    )
+    done = subprocess.run(
+        [sys.executable, "-m", "conformance", "pixit", "check", "--profile", "cloud-control-platform", str(pixit)],
+        capture_output=True, text=True, timeout=60, check=False,
+    )  # fmt: skip
+    assert done.returncode == 2 and "mqtt.password" in done.stderr, done.stderr
+    assert "918273645" not in done.stderr + done.stdout
+
+
+def test_a_report_nested_too_deeply_is_a_clear_error(tmp_path: Path) -> None:
+    report = tmp_path / "report.json"
+    report.write_text("[" * 100_000 + "]" * 100_000, encoding="utf-8")
+    done = subprocess.run(
+        [sys.executable, "-m", "conformance", "report", "render", str(report), "--format", "md"],
+        capture_output=True, text=True, timeout=60, check=False,
+    )  # fmt: skip
+    assert done.returncode == 2 and "nested too deeply" in done.stderr and "Traceback" not in done.stderr, done.stderr

@@ -361,19 +361,21 @@ def _check_pixit_value(item: PixitItem, value: Any, where: SourceLocation) -> Va
             source=where,
             hint="Quote text values; write numbers without units.",
         )
+    shown = "(value hidden: sensitive)" if item.sensitive else repr(value)
     if item.type == "enum" and value not in item.choices:
         raise CatalogueError(
-            f"PIXIT item {item.id!r}: {value!r} is not one of its choices.{suggest(str(value), item.choices)}",
+            f"PIXIT item {item.id!r}: {shown} is not one of its choices."
+            + ("" if item.sensitive else suggest(str(value), item.choices)),
             source=where,
             hint=f"Valid values: {listing(item.choices)}.",
         )
     if isinstance(value, float) and not math.isfinite(value):
         raise CatalogueError(
-            f"PIXIT item {item.id!r} must be a finite number, not {value}", source=where, hint="Give a number."
+            f"PIXIT item {item.id!r} must be a finite number, not {shown}", source=where, hint="Give a number."
         )
     if out_of_bounds(value, item.minimum, item.maximum):
         raise CatalogueError(
-            f"PIXIT item {item.id!r} = {value} is outside [{item.minimum}, {item.maximum}] {item.unit}".rstrip(),
+            f"PIXIT item {item.id!r} = {shown} is outside [{item.minimum}, {item.maximum}] {item.unit}".rstrip(),
             source=where,
         )
     return cast(Value, value)

@@ -52,6 +52,12 @@ def _read_json(path: Path) -> dict[str, Any]:
         )
     try:
         data = json.loads(path.read_text(encoding="utf-8"))
+    except (RecursionError, UnicodeDecodeError) as exc:
+        raise ConfigurationError(
+            f"{path.name} is not a run record ({type(exc).__name__}).",
+            source=SourceLocation(str(path)),
+            hint="The run folder is damaged; run the profile again.",
+        ) from None
     except json.JSONDecodeError as exc:
         raise ConfigurationError(
             f"{path.name} is not valid JSON: {exc.msg}.",

@@ -107,6 +107,8 @@ def load_report(path: Path) -> dict[str, Any]:
         )
     try:
         report = json.loads(path.read_text(encoding="utf-8"))
+    except RecursionError:
+        raise _bad(path, f"{path} is nested too deeply to be a v2xc report.", "Give a report.json.") from None
     except UnicodeDecodeError:
         raise _bad(path, f"{path} is not a UTF-8 text file, so not a v2xc report.", "Give a report.json.") from None
     except json.JSONDecodeError as exc:
