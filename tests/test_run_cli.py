@@ -239,3 +239,32 @@ def test_a_run_with_its_own_pics_resumes_from_any_path(tmp_path: Path) -> None:
     assert resumed.returncode == 0, resumed.stdout[-2000:] + resumed.stderr
     after = read_journal(out)
     assert after.ended and after.cases["CSAE53-2020/MAP/TX/RATE"].verdict.value == "pass"
+
+
+@pytest.mark.parametrize(("delay", "signum"), [(2.5, signal.SIGTERM), (6.0, signal.SIGINT)])
+def test_interrupt_at_a_point_then_resume_never_fails_the_clean_device(
+    tmp_path: Path, delay: float, signum: int
+) -> None:
+    """Interrupt a run of the clean reference RSU some seconds in, then resume it: no fail verdict at any point,
+    reports after each part, and the resumed run judges only the cases without a verdict (none twice)."""
+    out = tmp_path / "run"
+    process = subprocess.Popen(
+        [sys.executable, "-m", "conformance", "run", "--profile", "csae53-2020-rsu", "--target", "sim://rsu",
+         "--out", str(out), "--observation-window", "4", "-k", "ROBUSTNESS or RSM or MAP"],
+        stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
+    )  # fmt: skip
+    deadline = time.monotonic() + 60
+    while not (out / "journal.ndjson").exists() and time.monotonic() < deadline:
+        time.sleep(0.05)
+    time.sleep(delay)
+    process.send_signal(signum)
+    _, stderr = process.communicate(timeout=60)
+    assert process.returncode in (0, 3), stderr[-2000:]  # 0 only when it had finished before the signal
+    assert "Traceback" not in stderr and (out / "report.json").is_file()
+    resumed = v2xc("run", "--resume", str(out))
+    assert resumed.returncode in (0, 1), resumed.stdout[-2000:] + resumed.stderr  # 1: the interrupted case's inconc
+    records = [json.loads(line) for line in (out / "journal.ndjson").read_text().splitlines() if line.strip()]
+    case_ids = [r["case_id"] for r in records if r["type"] == "case"]
+    assert len(case_ids) == len(set(case_ids)) == len(json.loads((out / "run.json").read_text())["plan"])
+    assert not [r["case_id"] for r in records if r["type"] == "case" and r["verdict"] == "fail"]
+    assert read_journal(out).ended
