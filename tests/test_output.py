@@ -83,3 +83,19 @@ def test_verdict_table_prints_device_text_literally() -> None:
     listener(RunFinished("run-1", {v.value: 0 for v in Verdict}, False, [result]))
     shown = buffer.getvalue()
     assert "device said [/x] :100: \\x1b]0;title\\x07" in shown and "\x1b" not in shown
+
+
+@settings(max_examples=200, deadline=None)
+@given(hostile_text)
+def test_junit_text_stays_valid_xml_and_json_stays_strict(text: str) -> None:
+    import xml.etree.ElementTree as ET
+
+    from conformance.reports import render_json
+    from conformance.reports.render_junit import xml_safe
+
+    element = ET.Element("failure", message=text)
+    element.text = text
+    parsed = ET.fromstring(xml_safe(ET.tostring(element, encoding="unicode")))  # valid XML 1.0, whatever the text
+    assert parsed.tag == "failure"
+    strict = render_json({"message": text, "value": float("nan"), "values": [float("inf")]})
+    assert json.loads(strict, parse_constant=lambda name: (_ for _ in ()).throw(ValueError(name)))["message"] == text

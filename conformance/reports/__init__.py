@@ -12,6 +12,7 @@
 from __future__ import annotations
 
 import json
+import math
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date
@@ -41,8 +42,20 @@ class ReportFormat:
 
 
 def render_json(report: dict[str, Any]) -> str:
-    """The JSON report itself, indented (``report.json``)."""
-    return json.dumps(report, indent=2, ensure_ascii=False) + "\n"
+    """The JSON report itself, indented (``report.json``): strict JSON — a number that is not finite (which no
+    parser in the toolkit lets in) is written as a string rather than as the bare ``NaN`` strict parsers reject."""
+    return json.dumps(_finite(report), indent=2, ensure_ascii=False, allow_nan=False) + "\n"
+
+
+def _finite(value: Any) -> Any:
+    """``value`` with every non-finite float replaced by its text."""
+    if isinstance(value, float) and not math.isfinite(value):
+        return str(value)
+    if isinstance(value, dict):
+        return {key: _finite(item) for key, item in value.items()}
+    if isinstance(value, list | tuple):
+        return [_finite(item) for item in value]
+    return value
 
 
 #: Every report format, by name, in the order they are written. A new format is a renderer module and one line here.

@@ -10,6 +10,7 @@ lead with the observation that decided the verdict.
 
 from __future__ import annotations
 
+import re
 import xml.etree.ElementTree as ET
 from typing import Any
 
@@ -113,7 +114,16 @@ def render_junit(report: dict[str, Any]) -> str:
     root = ET.Element("testsuites", name=report["title"]["en"])
     root.append(suite)
     ET.indent(root)
-    return '<?xml version="1.0" encoding="UTF-8"?>\n' + ET.tostring(root, encoding="unicode") + "\n"
+    return '<?xml version="1.0" encoding="UTF-8"?>\n' + xml_safe(ET.tostring(root, encoding="unicode")) + "\n"
+
+
+#: Characters XML 1.0 does not allow at all (a device's text may hold them): shown escaped, so the file stays valid.
+_NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff\ud800-\udfff]")
+
+
+def xml_safe(text: str) -> str:
+    """``text`` with every character that XML 1.0 forbids replaced by its escape (``\\x07``)."""
+    return _NOT_XML.sub(lambda m: f"\\x{ord(m[0]):02x}" if ord(m[0]) < 0x100 else f"\\u{ord(m[0]):04x}", text)
 
 
 def _waived(case: dict[str, Any]) -> bool:
