@@ -99,3 +99,9 @@ def test_junit_text_stays_valid_xml_and_json_stays_strict(text: str) -> None:
     assert parsed.tag == "failure"
     strict = render_json({"message": text, "value": float("nan"), "values": [float("inf")]})
     assert json.loads(strict, parse_constant=lambda name: (_ for _ in ()).throw(ValueError(name)))["message"] == text
+
+
+def test_markdown_cells_show_device_text_escaped() -> None:
+    from conformance.reports.render_md import _cell
+
+    assert _cell("a|b\x1b[31m\u202ec\nd") == "a\\|b\\x1b[31m\\u202ec d"

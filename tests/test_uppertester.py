@@ -7,6 +7,7 @@ import socket
 import threading
 import time
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -195,3 +196,37 @@ def test_the_listener_survives_any_reply_and_keeps_it(device: _Device, hostile: 
         assert tester.request("ping")["ok"]  # and the listener still answers
     finally:
         tester.close()
+
+
+def test_malformed_datagrams_reach_the_evidence_log(device: _Device, tmp_path: Path) -> None:
+    from conformance.engine.context import EvidenceLog, RunContext
+    from conformance.network.decoder import frame_decoder
+
+    tester = UdpUpperTester("127.0.0.1", device.endpoint.port, timeout=2.0)
+    tester.open()
+
+    class WithTester:
+        capabilities = None
+        url = "test://"
+
+        def upper_tester(self) -> UdpUpperTester:
+            return tester
+
+    log = EvidenceLog(tmp_path / "evidence.ndjson")
+    context = RunContext(
+        edition="csae53-2020", transport=WithTester(), evidence=log, parameters={}, decoder=frame_decoder("csae53-2020")
+    )
+    try:
+        sender = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+        sender.sendto(b'{"ut":1,"type":"reply","id":[1]}', ("127.0.0.1", tester.local_port))
+        sender.close()
+        deadline = time.monotonic() + 2
+        while not tester.malformed and time.monotonic() < deadline:
+            time.sleep(0.01)
+        assert context.record_upper_tester_anomalies() == 1 and not tester.malformed
+    finally:
+        tester.close()
+        log.close()
+    (record,) = [json.loads(line) for line in (tmp_path / "evidence.ndjson").read_text().splitlines()]
+    assert record["channel"] == "upper-tester" and "malformed upper-tester datagram" in record["note"]
+    assert bytes.fromhex(record["raw_hex"]) == b'{"ut":1,"type":"reply","id":[1]}'

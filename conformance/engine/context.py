@@ -157,6 +157,29 @@ class RunContext:
         self.timing.note_received(received)
         return entry, frame, error
 
+    def record_upper_tester_anomalies(self) -> int:
+        """Write the datagrams the upper tester could not read (kept by it since the last call) to the evidence
+        log, so a device's malformed replies are on record; return how many were written."""
+        tester = self.transport.upper_tester() if hasattr(self.transport, "upper_tester") else None
+        kept = getattr(tester, "malformed", None)
+        if not kept:
+            return 0
+        taken = []
+        while kept:  # pop, not copy-and-clear: the listener thread may be appending
+            taken.append(kept.pop(0))
+        for item in taken:
+            wall = float(item.get("time", time.time()))
+            self.evidence.record(
+                "rx",
+                bytes.fromhex(str(item.get("hex", ""))),
+                None,
+                wall_time=wall,
+                monotonic=time.monotonic() - max(0.0, time.time() - wall),
+                channel="upper-tester",
+                note=f"malformed upper-tester datagram (not judged): {item.get('reason', '')}",
+            )
+        return len(taken)
+
     def decode_received(self, received: Any, *, note: str = "") -> ObservedFrame:
         """Record a received frame as evidence, unwrap its network header and decode it strictly."""
         entry, frame, error = self._record_received(received, note)

@@ -223,6 +223,7 @@ class Engine:
         total = len(self.cases)
         self._emit(CaseStarted(case.case_id, case.requirement_id, case.title, index, total))
         result = run_case(case, self.context)
+        self.context.record_upper_tester_anomalies()
         self._emit(CaseFinished(result, index, total))
         return result
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from ..engine.console import literal
 from .model import (
     NOT_MEASURED,
     NOT_PROVIDED,
@@ -20,7 +21,7 @@ CONFORMITY = {"conforms": "✅ CONFORMS", "does-not-conform": "❌ DOES NOT CONF
 
 
 def _cell(value: Any) -> str:
-    text = "" if value is None else str(value)
+    text = "" if value is None else literal(value)  # control and bidirectional characters shown escaped
     return text.replace("|", "\\|").replace("\n", " ")
 
 
