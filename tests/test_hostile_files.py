@@ -187,3 +187,16 @@ def test_a_report_nested_too_deeply_is_a_clear_error(tmp_path: Path) -> None:
         capture_output=True, text=True, timeout=60, check=False,
     )  # fmt: skip
     assert done.returncode == 2 and "nested too deeply" in done.stderr and "Traceback" not in done.stderr, done.stderr
+
+
+def test_a_profile_parameter_that_is_not_finite_is_refused(tmp_path: Path) -> None:
+    (tmp_path / "lab-nan.yaml").write_text(
+        "profile:\n  id: lab-nan\n  title: {zh: x, en: x}\n  extends: [csae53-2020-rsu]\n"
+        "  parameters:\n    observation_window_s: {value: .nan}\n",
+        encoding="utf-8",
+    )
+    done = subprocess.run(
+        [sys.executable, "-m", "conformance", "profiles", "show", "lab-nan", "--profiles-path", str(tmp_path)],
+        capture_output=True, text=True, timeout=60, check=False,
+    )  # fmt: skip
+    assert done.returncode == 2 and "must be a finite number" in done.stderr and "lab-nan.yaml:6:" in done.stderr

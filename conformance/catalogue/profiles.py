@@ -213,6 +213,11 @@ class _Resolver:
                     f"(as in the profile it extends), found {_value_type(spec['value'])} {spec['value']!r}",
                     source=document.at(("profile", "parameters", name, "value")),
                 )
+            if out_of_bounds(spec["value"], None, None):  # .nan / .inf: a window of nan seconds never ends
+                raise CatalogueError(
+                    f"Parameter {name!r} must be a finite number, found {spec['value']!r}",
+                    source=document.at(("profile", "parameters", name, "value")),
+                )
             parameters[name] = ProfileParameter(
                 name, spec["value"], spec.get("unit", ""), spec.get("description", ""), spec.get("verified", False)
             )

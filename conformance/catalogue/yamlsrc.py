@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import difflib
 import json
+import math
 import stat
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -238,9 +239,12 @@ def bundled_schema(name: str) -> dict[str, Any]:
 
 
 def out_of_bounds(value: object, low: float | None, high: float | None) -> bool:
-    """True when ``value`` is a number (not a boolean) outside ``[low, high]`` (either bound may be None)."""
+    """True when ``value`` is a number (not a boolean) outside ``[low, high]`` (either bound may be None), or a number
+    that is not finite (YAML's ``.nan`` and ``.inf``: never a valid parameter, whatever the bounds)."""
     if isinstance(value, bool) or not isinstance(value, int | float):
         return False
+    if isinstance(value, float) and not math.isfinite(value):
+        return True
     return (low is not None and value < low) or (high is not None and value > high)
 
 
