@@ -26,9 +26,14 @@ _FIRST_MARK = 0xE000  # Unicode private-use area: stands in for a value while a 
 _UNSAFE = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]")
 
 
+def escape_chars(pattern: re.Pattern[str], text: str) -> str:
+    """``text`` with every character ``pattern`` matches written as its escape (``\\x1b``, ``\\u202e``)."""
+    return pattern.sub(lambda m: f"\\x{ord(m[0]):02x}" if ord(m[0]) < 0x100 else f"\\u{ord(m[0]):04x}", text)
+
+
 def literal(value: object) -> str:
     """``value`` as text safe to show: control and bidirectional characters escaped (``\x1b``, ``\u202e``)."""
-    return _UNSAFE.sub(lambda m: f"\\x{ord(m[0]):02x}" if ord(m[0]) < 0x100 else f"\\u{ord(m[0]):04x}", str(value))
+    return escape_chars(_UNSAFE, str(value))
 
 
 def markup(template: str, *values: object) -> Text:

@@ -14,6 +14,7 @@ import re
 import xml.etree.ElementTree as ET
 from typing import Any
 
+from ..engine.console import escape_chars
 from .model import (
     clause_map_text,
     device_label,
@@ -123,7 +124,7 @@ _NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff\ud800-\udfff]")
 
 def xml_safe(text: str) -> str:
     """``text`` with every character that XML 1.0 forbids replaced by its escape (``\\x07``)."""
-    return _NOT_XML.sub(lambda m: f"\\x{ord(m[0]):02x}" if ord(m[0]) < 0x100 else f"\\u{ord(m[0]):04x}", text)
+    return escape_chars(_NOT_XML, text)
 
 
 def _waived(case: dict[str, Any]) -> bool:
