@@ -27,7 +27,7 @@ def keys(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
 def signed(tmp_path: Path, keys: tuple[Path, Path]) -> Path:
     folder = copy_run("faulty", tmp_path)
     code, output = invoke("report", "sign", str(folder), "--key", str(keys[0]))
-    assert code == 0 and "signed 8 file(s)" in output, output
+    assert code == 0 and "signed 10 file(s)" in output, output
     return folder
 
 
@@ -42,7 +42,7 @@ def test_manifest_lists_every_artefact(signed: Path) -> None:
     manifest = json.loads((signed / "manifest.json").read_text(encoding="utf-8"))
     names = {entry["path"] for entry in manifest["files"]}
     assert names == {
-        "run.json", "journal.ndjson", "evidence.ndjson", "pics.yaml",
+        "run.json", "journal.ndjson", "evidence.ndjson", "pics.yaml", "profile.yaml", "pixit.yaml",
         "report.json", "report.html", "report.junit.xml", "report.md",
     }  # fmt: skip
     assert manifest["report_id"].startswith("V2XC-") and manifest["algorithm"] == "Ed25519"
@@ -50,12 +50,15 @@ def test_manifest_lists_every_artefact(signed: Path) -> None:
 
 def test_untouched_bundle_verifies(signed: Path, keys: tuple[Path, Path]) -> None:
     code, output = invoke("report", "verify", str(signed), "--public-key", str(keys[1]))
-    assert code == 0 and "verified: 8 file(s)" in output
+    assert code == 0 and "verified: 10 file(s)" in output
     code, output = invoke("report", "verify", str(signed))
     assert code == 0 and "compare this fingerprint" in output
 
 
-@pytest.mark.parametrize("name", ["report.json", "journal.ndjson", "evidence.ndjson", "report.html", "pics.yaml"])
+@pytest.mark.parametrize(
+    "name",
+    ["report.json", "journal.ndjson", "evidence.ndjson", "report.html", "pics.yaml", "profile.yaml", "pixit.yaml"],
+)
 def test_one_changed_byte_fails_naming_the_file(signed: Path, keys: tuple[Path, Path], name: str) -> None:
     path = signed / name
     data = bytearray(path.read_bytes())

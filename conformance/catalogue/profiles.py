@@ -420,6 +420,38 @@ def load_profile(name: str, catalogue: Catalogue, source: ProfileSource | None =
     return _Resolver(catalogue, source).resolve(path, ())
 
 
+def resolved_profile_data(profile: Profile) -> dict[str, Any]:
+    """Return ``profile`` as a profile document that stands on its own: no ``extends``, every selected requirement
+    named in ``include`` (in plan order), every PICS status, PIXIT item, parameter and override it resolved to.
+
+    Loading the result (as a profile file) gives the same requirements, PICS statuses, PIXIT items, parameters and
+    overrides as ``profile``: what a run folder keeps so that ``--resume`` needs neither the lab's profile
+    directories nor the profiles it extends."""
+    pics: dict[str, Any] = {
+        name: {"conditional": status.condition} if status.level is Level.CONDITIONAL else status.level.value
+        for name, status in profile.pics.items()
+    }
+    parameters = {
+        name: {"value": p.value, "unit": p.unit, "description": p.description, "verified": p.verified}
+        for name, p in profile.parameters.items()
+    }
+    overrides = {
+        rid: {cid: dict(values) for cid, values in checks.items()} for rid, checks in profile.overrides.items()
+    }
+    body: dict[str, Any] = {
+        "id": profile.id,
+        "title": {"zh": profile.title.zh, "en": profile.title.en},
+        "description": profile.description,
+        "roles": [role.value for role in profile.roles],
+        "include": list(profile.requirements),
+        "pics": pics,
+        "pixit": list(profile.pixit),
+        "parameters": parameters,
+        "overrides": overrides,
+    }
+    return {"profile": body}
+
+
 def load_all(catalogue: Catalogue, source: ProfileSource | None = None) -> list[Profile]:
     """Load every profile of the directory (abstract ones included), stopping at the first broken one."""
     source = source or ProfileSource()

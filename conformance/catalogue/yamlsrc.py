@@ -228,6 +228,21 @@ def load_yaml(path: Path, *, label: str | None = None) -> Document:
     return parse_yaml(read_data_file(path, "YAML file"), label or str(path))
 
 
+class _PlainDumper(yaml.SafeDumper):
+    """A safe dumper that never writes anchors or aliases (which :func:`parse_yaml` refuses)."""
+
+    def ignore_aliases(self, data: Any) -> bool:
+        return True
+
+
+def dump_yaml(data: Any, *, header: str = "") -> str:
+    """Return ``data`` (plain values: mappings, lists, strings, numbers, booleans, None) as YAML text that
+    :func:`parse_yaml` reads back to the same value: no aliases, keys in their order, any text quoted and escaped as
+    YAML requires. ``header`` lines are written first as ``#`` comments."""
+    comments = "".join(f"# {line}\n" for line in header.splitlines())
+    return comments + yaml.dump(data, Dumper=_PlainDumper, allow_unicode=True, sort_keys=False, width=120)
+
+
 @cache
 def bundled_schema(name: str) -> dict[str, Any]:
     """Return the bundled JSON Schema ``conformance/standards/data/schemas/<name>.schema.json`` (checked once per

@@ -194,7 +194,8 @@ def _write_reports(out_dir: Path, waivers: Path | None) -> ExitCode:
     "--pixit",
     "pixit_path",
     type=click.Path(exists=True, dir_okay=False, path_type=Path),
-    help="Lab parameters (addresses, ids, timeouts, credentials).",
+    help="Lab parameters (addresses, ids, timeouts, credentials). With --resume: the PIXIT the run started with, "
+    "for the sensitive values its folder does not keep.",
 )
 @click.option(
     "--out",
@@ -261,7 +262,7 @@ def run_command(
                     "--clause-map cannot be combined with --resume: the run folder keeps the map it started with.",
                     hint=f"Apply another map with `v2xc report render {resume_dir} --clause-map FILE`.",
                 )
-            setup, args = resume(resume_dir)
+            setup, args = resume(resume_dir, pixit_path)  # --pixit: the secrets the folder's copy does not keep
             target = str(args["target"])
         else:
             if not profile_id or not target:

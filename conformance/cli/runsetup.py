@@ -8,7 +8,18 @@ Run folder layout (read by the reports, documented in README.md "Run folder"):
 ``journal.ndjson``       one record per decided verdict (flushed and fsynced as decided), run/end records
 ``evidence.ndjson``      every frame sent and received: raw bytes, MessageFrame bytes, timestamps
 ``pics.yaml``            the capability statement used (a copy, or the reference device's)
+``profile.yaml``         the profile as resolved for this run (everything it extends merged: one standalone
+                         profile file); the plan is made from it, and ``--resume`` plans from it again
+``pixit.yaml``           with ``--pixit``: the lab parameters given, every ``sensitive`` value replaced by
+                         ``***redacted***`` (no secret is written into the folder)
+``.lock``                the writer lock (``folderlock``), not an artefact: not signed
 =======================  ====================================================================================
+
+A run folder is self-contained: ``run.json`` names its copies by file name, relative to the folder (a name that
+leaves the folder is refused), so ``--resume`` works from any path and after the folder was moved. A run whose
+PIXIT had sensitive values resumes with ``--pixit FILE`` (the file it started with: its other values must equal
+``pixit.yaml``, and its secrets are used); without it, resume stops with exit 2 naming the sensitive items.
+The lab's catalogue overlays (``--catalogue-path``) are still referenced by path.
 """
 
 from __future__ import annotations
@@ -39,7 +50,9 @@ from ..catalogue import (
 )
 from ..catalogue.clausemap import CLAUSE_MAP_FILE, load_clause_map
 from ..catalogue.overlays import catalogue_dirs, catalogue_with, profile_source
-from ..catalogue.yamlsrc import read_data_file
+from ..catalogue.pics import REDACTED
+from ..catalogue.profiles import resolved_profile_data
+from ..catalogue.yamlsrc import dump_yaml, load_yaml, read_data_file, validate
 from ..checks import registered_checks
 from ..devices.reference_pics import reference_pics_yaml, reference_role  # importing devices registers sim://
 from ..engine.runner import CheckCall, PlannedCase
@@ -50,6 +63,16 @@ from .folderlock import lock_run_folder
 from .targetcheck import check_addresses, check_upper_tester
 
 RUN_FILE = "run.json"
+#: The run folder's own copies of the resolved profile and of the PIXIT (sensitive values redacted).
+PROFILE_FILE = "profile.yaml"
+PIXIT_FILE = "pixit.yaml"
+_PROFILE_HEADER = (
+    "Profile {id} as this run resolved it (from {source}, everything it extends merged): what --resume plans from."
+)
+_PIXIT_HEADER = (
+    "The PIXIT this run used (from {source}). Sensitive values are replaced by " + REDACTED + ": to resume,\n"
+    "give the original file again: v2xc run --resume DIR --pixit FILE."
+)
 
 
 @dataclass
@@ -197,10 +220,18 @@ def prepare(
         pics_copy.write_text(
             reference_pics_yaml(profile, catalogue, role, dsmp="framing=dsmp" in target), encoding="utf-8"
         )
-    # The plan is made from the run folder's own copy, named relative to the folder, so that --resume (which reads
-    # the same copy, from wherever the folder is given) recomputes exactly the same plan.
-    pics = load_pics(pics_copy, profile, catalogue, label=pics_copy.name)
-    plan = make_plan(catalogue, profile, pics, keyword=keyword, available_checks=set(registered_checks()))
+    # The resolved profile and the PIXIT (its secrets redacted) are kept too, so that the folder is all --resume needs.
+    profile_copy = out_dir / PROFILE_FILE
+    header = _PROFILE_HEADER.format(id=profile.id, source=json.dumps(profile.source))
+    profile_copy.write_text(dump_yaml(resolved_profile_data(profile), header=header), encoding="utf-8")
+    if pixit is not None:
+        header = _PIXIT_HEADER.format(source=json.dumps(pixit.source))
+        (out_dir / PIXIT_FILE).write_text(dump_yaml(_pixit_copy_data(pixit), header=header), encoding="utf-8")
+    # The plan is made from the run folder's own copies, named relative to the folder, so that --resume (which reads
+    # the same copies, from wherever the folder is given) recomputes exactly the same plan.
+    folder_profile = load_profile(str(profile_copy), catalogue, ProfileSource())
+    pics = load_pics(pics_copy, folder_profile, catalogue, label=pics_copy.name)
+    plan = make_plan(catalogue, folder_profile, pics, keyword=keyword, available_checks=set(registered_checks()))
     chosen = _edition(plan, edition)
     parameters = {name: parameter.value for name, parameter in profile.parameters.items()}
     if observation_window is not None:
@@ -218,6 +249,8 @@ def prepare(
             "source": profile.source,
             "chain": list(profile.chain),
             "sha256": _sha256(Path(profile.source)) if Path(profile.source).is_file() else None,
+            "file": PROFILE_FILE,
+            "resolved_sha256": _sha256(profile_copy),
         },
         "catalogue": {
             "digest": catalogue.digest,
@@ -237,7 +270,12 @@ def prepare(
             "implementation": dict(pics.implementation),
             "review": {"conformant": review.conformant, "findings": [vars_of(f) for f in review.findings]},
         },
-        "pixit": {"source": str(pixit_path) if pixit_path else None, "values": pixit.redacted() if pixit else {}},
+        "pixit": {
+            "source": str(pixit_path) if pixit_path else None,
+            "file": PIXIT_FILE if pixit else None,
+            "sensitive": sorted(pixit.sensitive) if pixit else [],
+            "values": pixit.redacted() if pixit else {},
+        },
         "clause_map": (
             {"file": CLAUSE_MAP_FILE, **confirmed.summary(), "source": str(clause_map)} if confirmed else None
         ),
@@ -261,13 +299,124 @@ def prepare(
     )
 
 
+def _pixit_copy_data(pixit: Pixit) -> dict[str, Any]:
+    """The PIXIT as the run folder keeps it: the values the file gave (defaults are supplied again when it is read),
+    every sensitive one replaced by the redaction marker, so no secret is ever written into the folder."""
+    given = {name: value for name, value in pixit.redacted().items() if name not in pixit.defaults}
+    return {"pixit": {"profile": pixit.profile, "values": given}}
+
+
 def vars_of(finding: Any) -> dict[str, Any]:
     """A PICS review finding as a plain mapping."""
     return {name: getattr(finding, name) for name in ("item", "status", "answer", "verdict", "reason")}
 
 
-def resume(out_dir: Path) -> tuple[RunSetup, Mapping[str, Any]]:
-    """Rebuild the setup of an earlier run from its ``run.json`` (the plan is recomputed and must be identical)."""
+def _folder_file(out_dir: Path, name: object, what: str) -> Path:
+    """The file ``name`` that ``run.json`` names as ``what``: a plain file name inside the run folder, nothing else
+    (run.json may be tampered with; it must not make ``--resume`` read a file elsewhere)."""
+    text = str(name)
+    if Path(text).name != text or text in ("", ".", ".."):
+        raise ConfigurationError(
+            f"{out_dir / RUN_FILE} names {text!r} as {what}: not a file of the run folder.",
+            hint="run.json may only name files inside its folder; start a new run.",
+        )
+    if (out_dir / text).is_symlink():
+        raise ConfigurationError(
+            f"{out_dir / text} ({what}) is a symbolic link: a run folder's copies are regular files of the folder.",
+            hint="Replace the link by the file the run wrote, or start a new run.",
+        )
+    return out_dir / text
+
+
+def _differences(kept: Mapping[str, Any], given: Mapping[str, Any]) -> list[str]:
+    """The items whose (redacted) values differ between the run folder's PIXIT copy and a PIXIT given again."""
+    return sorted(name for name in set(kept) | set(given) if kept.get(name) != given.get(name))
+
+
+def _resume_pixit(
+    out_dir: Path, metadata: Mapping[str, Any], profile: Profile, catalogue: Catalogue, given_path: Path | None
+) -> Pixit | None:
+    """The PIXIT of a resumed run: the folder's copy, with its sensitive values taken from ``given_path`` (the file
+    the run started with, given again with ``--pixit``), whose other values must equal the copy's."""
+    record = metadata.get("pixit") or {}
+    kept_values: Mapping[str, Any]
+    if record.get("file"):
+        copy = _folder_file(out_dir, record["file"], "its PIXIT")
+        document = load_yaml(copy, label=copy.name)
+        validate(document, "pixit", "PIXIT")
+        kept_values = document.data["pixit"].get("values") or {}
+        label = f"{out_dir / copy.name}"
+        hidden = sorted(
+            name
+            for name, value in kept_values.items()
+            if value == REDACTED and name in catalogue.pixit_items and catalogue.pixit_items[name].sensitive
+        )
+        if given_path is None:
+            if hidden:
+                raise UsageError(
+                    f"This run's PIXIT holds sensitive value(s) the run folder does not keep: {', '.join(hidden)} "
+                    f"({label} shows {REDACTED}).",
+                    hint=f"Give the PIXIT file the run started with: v2xc run --resume {out_dir} --pixit FILE "
+                    f"(started with {record.get('source')}).",
+                )
+            return load_pixit(copy, profile, catalogue)
+    else:  # a run without a PIXIT, or a folder written before run folders kept their PIXIT copy
+        started = (metadata.get("resume") or {}).get("pixit")
+        if not started:
+            if given_path is not None:
+                raise UsageError(
+                    f"The run in {out_dir} was started without a PIXIT; --pixit cannot be added when resuming it.",
+                    hint=f"Resume with v2xc run --resume {out_dir} alone, or start a new run with --pixit.",
+                )
+            return None
+        if given_path is None:
+            raise UsageError(
+                f"The run in {out_dir} keeps no copy of its PIXIT (written by an earlier version; it started with "
+                f"{started}).",
+                hint=f"Give that PIXIT file again: v2xc run --resume {out_dir} --pixit FILE.",
+            )
+        kept_values, label = dict(record.get("values") or {}), f"{out_dir / RUN_FILE}"
+        pixit = load_pixit(given_path, profile, catalogue)
+        differing = _differences(kept_values, pixit.redacted())
+        if differing:
+            message = _differ_message(given_path, label, differing, (kept_values, pixit.redacted()), catalogue)
+            raise UsageError(message, hint=_DIFFER_HINT)
+        return pixit
+    pixit = load_pixit(given_path, profile, catalogue)
+    given_values = {name: value for name, value in pixit.redacted().items() if name not in pixit.defaults}
+    differing = _differences(kept_values, given_values)
+    if differing:
+        message = _differ_message(given_path, label, differing, (kept_values, given_values), catalogue)
+        raise UsageError(message, hint=_DIFFER_HINT)
+    return pixit
+
+
+_DIFFER_HINT = "Give the PIXIT file the run started with (a resumed run keeps its parameters), or start a new run."
+
+
+def _differ_message(
+    given_path: Path,
+    label: str,
+    differing: Sequence[str],
+    values: tuple[Mapping[str, Any], Mapping[str, Any]],
+    catalogue: Catalogue,
+) -> str:
+    """Name the differing items with both values (never a sensitive value: redacted in both, such an item differs
+    only by being given in one file alone)."""
+    items, (kept, given) = catalogue.pixit_items, values
+    shown = "; ".join(
+        f"{name} (sensitive: given in only one of them)"
+        if name in items and items[name].sensitive
+        else f"{name} = {given.get(name)!r} there, {kept.get(name)!r} in the run"
+        for name in differing
+    )
+    return f"{given_path} is not the PIXIT this run started with ({label}): {shown}."
+
+
+def resume(out_dir: Path, pixit_path: Path | None = None) -> tuple[RunSetup, Mapping[str, Any]]:
+    """Rebuild the setup of an earlier run from its folder: ``run.json``, the resolved profile, PICS and PIXIT the
+    folder keeps (the plan is recomputed and must be identical). ``pixit_path`` gives the PIXIT the run started
+    with again, for the sensitive values the folder does not keep; its other values must equal the folder's copy."""
     path = out_dir / RUN_FILE
     if not path.is_file():
         raise ConfigurationError(
@@ -278,24 +427,24 @@ def resume(out_dir: Path) -> tuple[RunSetup, Mapping[str, Any]]:
     try:
         metadata = json.loads(read_data_file(path, RUN_FILE))
         args = metadata["resume"]
-        if not isinstance(args, dict):
-            raise TypeError("'resume' is not an object")
+        for key in ("resume", "profile", "pics", "pixit", "catalogue", "edition"):
+            if not isinstance(metadata.get(key) or {}, dict):
+                raise TypeError(f"{key!r} is not an object")
     except (ValueError, KeyError, TypeError, RecursionError) as exc:
         raise ConfigurationError(
             f"{path} is damaged: {type(exc).__name__}: {exc}; the run cannot be resumed from it.",
             hint="Start a new run (the journal and evidence of this folder stay as they are).",
         ) from None
     catalogue = catalogue_with([Path(p) for p in metadata["catalogue"].get("overlays", [])])
-    source = ProfileSource(extra=tuple(Path(p) for p in args.get("profiles_path", [])))
-    profile = load_profile(args["profile_id"], catalogue, source)
-    pics_name = str(metadata["pics"]["file"])
-    if Path(pics_name).name != pics_name or pics_name in ("", ".", ".."):  # the folder's own copy, nothing else
-        raise ConfigurationError(
-            f"{path} names {pics_name!r} as its capability statement: not a file of the run folder.",
-            hint="run.json may only name files inside its folder; start a new run.",
-        )
+    if (metadata.get("profile") or {}).get("file"):  # the resolved profile the folder keeps
+        profile_copy = _folder_file(out_dir, metadata["profile"]["file"], "its profile")
+        profile = load_profile(str(profile_copy), catalogue, ProfileSource())
+    else:  # a folder written before run folders kept their resolved profile
+        source = ProfileSource(extra=tuple(Path(p) for p in args.get("profiles_path", [])))
+        profile = load_profile(args["profile_id"], catalogue, source)
+    pics_name = _folder_file(out_dir, metadata["pics"]["file"], "its capability statement").name
     pics = load_pics(out_dir / pics_name, profile, catalogue, label=pics_name)
-    pixit = load_pixit(Path(args["pixit"]), profile, catalogue) if args.get("pixit") else None
+    pixit = _resume_pixit(out_dir, metadata, profile, catalogue, pixit_path)
     plan = make_plan(catalogue, profile, pics, keyword=args.get("keyword"), available_checks=set(registered_checks()))
     if _plan_record(plan) != metadata["plan"]:
         raise ConfigurationError(

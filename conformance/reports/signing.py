@@ -1,7 +1,8 @@
 """Tamper evidence for a run folder: a manifest of SHA-256 digests of every artefact, signed with Ed25519.
 
-``manifest.json`` lists every regular file of the run folder (report, journal, evidence, PICS, run.json with the
-redacted PIXIT, the rendered reports — everything except the manifest and its signature) with its size and
+``manifest.json`` lists every regular file of the run folder (report, journal, evidence, PICS, the resolved profile,
+the PIXIT copy and run.json, both with sensitive values redacted, the rendered reports — everything except the
+manifest, its signature and the writer lock ``.lock``) with its size and
 SHA-256, plus the report id and the public key's fingerprint. ``manifest.sig`` holds the Ed25519 signature of the
 exact bytes of ``manifest.json`` (base64) and the signer's public key (PEM).
 
