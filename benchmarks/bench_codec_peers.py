@@ -21,10 +21,12 @@ Paths (``PATHS``; one entry each, a native path is added by one entry when ``con
   strict decode / strict encode               conformance.codec.strict.StrictCodec (the project's Python path)
   native validate / decode / encode           conformance.codec.native, when it imports and available() is true
 
-Verdicts (accepted?): ``asn1c`` = uper_decode returns RC_OK and consumes every byte; ``asn1c+check`` = that, and
+Verdicts (accepted?): ``asn1c`` = uper_decode returns RC_OK and consumes every byte; ``asn1c check`` = that, and
 asn_check_constraints passes, and the padding bits are zero (the peer build keeps asn1c 0.9.28's constraint checks
 alive, see ``patch_constraint_checks``; 0.9.28 still never checks SIZE of a *named* SEQUENCE OF type, and does not
-decode open types); ``asn1tools`` = plain decode raises nothing; ``strict`` = StrictCodec.decode raises nothing.
+decode open types); ``asn1tools`` = plain decode raises nothing; ``strict`` = StrictCodec.decode raises nothing;
+``native validate`` / ``native`` = the native verdict is ok. Encoders must give back the frame's own bytes (a path
+that does not is listed under errors).
 
 Everything runs on one core, 0 unless --cpu says otherwise (this process via sched_setaffinity, the asn1c peer via
 taskset -c). Rates are calls
@@ -129,18 +131,28 @@ def invalid_frames(frame: Frame) -> list[Frame]:
 
 # -- paths --------------------------------------------------------------------------------------------------------
 @dataclass
-class PythonPath:
-    """A codec path in this process. ``prepare(edition)`` returns ``(decode, encode)``, each ``None`` or a function:
+class Functions:
+    """What a path can do for one edition, by table column.
 
-    ``decode(data) -> bool`` (True when the frame is accepted; must not raise), ``encode(value) -> bytes`` where
-    ``value`` is asn1tools' value of the frame (from the strict decode)."""
+    ``decoders``: ``data -> bool`` (True when the frame is accepted; must not raise); the verdict of a column is
+    named like the column without `` decode``. ``encoders``: ``value -> bytes`` where ``value`` is asn1tools' value
+    of the frame (from the strict decode); the first result must equal the frame's bytes. ``batches``: judge a list
+    of frames in one call (rates are given per frame)."""
+
+    decoders: dict[str, Callable[[bytes], bool]] = field(default_factory=dict)
+    encoders: dict[str, Callable[[Any], Any]] = field(default_factory=dict)
+    batches: dict[str, Callable[[list[bytes]], Any]] = field(default_factory=dict)
+
+
+@dataclass
+class PythonPath:
+    """A codec path in this process: ``prepare(edition)`` gives its :class:`Functions` (built once per edition)."""
 
     name: str
-    prepare: Callable[[str], tuple[Callable[[bytes], bool] | None, Callable[[Any], Any] | None]]
-    kind: str = "python"
-    _cache: dict[str, Any] = field(default_factory=dict)
+    prepare: Callable[[str], Functions]
+    _cache: dict[str, Functions] = field(default_factory=dict)
 
-    def functions(self, edition: str) -> tuple[Callable[[bytes], bool] | None, Callable[[Any], Any] | None]:
+    def functions(self, edition: str) -> Functions:
         if edition not in self._cache:
             self._cache[edition] = self.prepare(edition)
         return self._cache[edition]
@@ -171,28 +183,31 @@ def _plain(edition: str) -> Any:
     return _PLAIN[edition]
 
 
-def _asn1tools_path(edition: str) -> tuple[Callable[[bytes], bool], Callable[[Any], Any]]:
+def _asn1tools_path(edition: str) -> Functions:
     spec = _plain(edition)
-    decode = _accepts(lambda data: spec.decode(PDU, data), (Exception,))
-    return decode, lambda value: spec.encode(PDU, value)
+    return Functions(
+        decoders={"asn1tools decode": _accepts(lambda data: spec.decode(PDU, data), (Exception,))},
+        encoders={
+            "asn1tools encode": lambda value: spec.encode(PDU, value),
+            "asn1tools+check encode": lambda value: spec.encode(PDU, value, check_constraints=True),
+        },
+    )
 
 
-def _asn1tools_checked_path(edition: str) -> tuple[None, Callable[[Any], Any]]:
-    spec = _plain(edition)
-    return None, lambda value: spec.encode(PDU, value, check_constraints=True)
-
-
-def _strict_path(edition: str) -> tuple[Callable[[bytes], bool], Callable[[Any], Any]]:
+def _strict_path(edition: str) -> Functions:
     codec = codec_for(edition)
-    return _accepts(codec.decode, (CodecError,)), codec.encode
+    return Functions(
+        decoders={"strict decode": _accepts(codec.decode, (CodecError,))}, encoders={"strict encode": codec.encode}
+    )
 
 
 def _native_paths() -> list[PythonPath]:
-    """The native codec's paths, when ``conformance.codec.native`` imports and says it is available.
+    """The native codec's path, when ``conformance.codec.native`` imports and its ``available()`` is true.
 
-    Expected interface (nothing here depends on it): ``available() -> bool``; ``NativeCodec(edition_id)`` with
-    ``decode(data)`` (raises on an invalid frame), optionally ``validate(data)`` (a verdict: bool or an object
-    with ``.ok``) and ``encode(value) -> bytes``.
+    Nothing here depends on it: every method is looked up by name (``codec_for(edition_id)`` or
+    ``NativeCodec(edition)``; ``validate(data)`` -> verdict with ``.ok``; ``validate_many(frames)``;
+    ``count_valid(frames)``; ``decode_raw(data)`` -> ``(verdict, value)``; ``encode_raw(value)`` -> bytes), and a
+    method that fails is reported in the run's errors instead of stopping it.
     """
     try:
         from conformance.codec import native  # type: ignore[attr-defined]
@@ -201,34 +216,34 @@ def _native_paths() -> list[PythonPath]:
     if not getattr(native, "available", lambda: False)():
         return []
 
-    def codec(edition: str) -> Any:
-        return native.NativeCodec(edition)
+    def prepare(edition: str) -> Functions:
+        make = getattr(native, "codec_for", None) or (lambda ident: native.NativeCodec(load_edition(ident)))
+        codec = make(edition)
+        functions = Functions()
+        if hasattr(codec, "validate"):
+            functions.decoders["native validate"] = lambda data: bool(codec.validate(data).ok)
+        if hasattr(codec, "decode_raw"):
+            functions.decoders["native decode"] = lambda data: bool(codec.decode_raw(data)[0].ok)
+        if hasattr(codec, "validate_many"):
+            functions.batches["native validate_many"] = codec.validate_many
+        if hasattr(codec, "count_valid"):
+            functions.batches["native count_valid"] = codec.count_valid
+        encode = getattr(codec, "encode_raw", None) or getattr(codec, "encode", None)
+        if encode is not None:
+            functions.encoders["native encode"] = encode
+        return functions
 
-    def validate(edition: str) -> tuple[Callable[[bytes], bool] | None, None]:
-        method = getattr(codec(edition), "validate", None)
-        if method is None:
-            return None, None
-
-        def call(data: bytes) -> bool:
-            verdict = method(data)
-            return bool(getattr(verdict, "ok", verdict))
-
-        return call, None
-
-    def full(edition: str) -> tuple[Callable[[bytes], bool], Callable[[Any], Any] | None]:
-        instance = codec(edition)
-        return _accepts(instance.decode, (Exception,)), getattr(instance, "encode", None)
-
-    return [PythonPath("native validate", validate, "native"), PythonPath("native", full, "native")]
+    return [PythonPath("native", prepare)]
 
 
 #: Python-side paths by name. The asn1c peer is measured separately (one process per edition and operation).
 PATHS: dict[str, PythonPath] = {
     "asn1tools": PythonPath("asn1tools", _asn1tools_path),
-    "asn1tools+check": PythonPath("asn1tools+check", _asn1tools_checked_path),
     "strict": PythonPath("strict", _strict_path),
     **{path.name: path for path in _native_paths()},
 }
+#: Frames per call of a batch column.
+BATCH = 100
 
 
 # -- measurement --------------------------------------------------------------------------------------------------
@@ -272,7 +287,7 @@ def measure_asn1c(
         once = run_peer(binary, data, 0, "once", cpu=cpu)["frames"]
         for index, answer in zip(indices, once, strict=True):
             results[index]["verdict"]["asn1c"] = answer["ok"]
-            results[index]["verdict"]["asn1c+check"] = bool(
+            results[index]["verdict"]["asn1c check"] = bool(
                 answer["ok"] and answer["constraints_ok"] and answer["padding_zero"]
             )
             results[index]["asn1c_once"] = answer
@@ -283,39 +298,64 @@ def measure_asn1c(
     return info
 
 
+def verdict_name(column: str) -> str:
+    """The verdict that goes with a decode column (``strict decode`` -> ``strict``)."""
+    return column.removesuffix(" decode")
+
+
 def measure_python(frames: list[Frame], seconds: float, results: dict[int, dict[str, Any]]) -> None:
-    """Verdicts and rates of every Python-side path."""
+    """Verdicts and rates of every Python-side path; a failing path is recorded in the row's ``errors``."""
     for index, frame in enumerate(frames):
         row = results[index]
         value = None
         if frame.variant == "valid":
             value = codec_for(frame.edition).decode(frame.data).value
         for path in PATHS.values():
-            decode, encode = path.functions(frame.edition)
-            if decode is not None:
-                row["verdict"][path.name] = decode(frame.data)
-                data = frame.data
-                row["rates"][f"{path.name} decode" if path.name != "native validate" else path.name] = rate(
-                    lambda decode=decode, data=data: decode(data), seconds
-                )
-            if encode is not None and value is not None:
-                row["rates"][f"{path.name} encode"] = rate(lambda encode=encode, value=value: encode(value), seconds)
+            try:
+                functions = path.functions(frame.edition)
+            except Exception as exc:  # noqa: BLE001 - one broken path must not stop the run
+                row["errors"][path.name] = f"{type(exc).__name__}: {exc}"
+                continue
+            data = frame.data
+            for column, decode in functions.decoders.items():
+                try:
+                    row["verdict"][verdict_name(column)] = decode(data)
+                except Exception as exc:  # noqa: BLE001
+                    row["errors"][column] = f"{type(exc).__name__}: {exc}"
+                    continue
+                row["rates"][column] = rate(lambda decode=decode, data=data: decode(data), seconds)
+            for column, judge in functions.batches.items():
+                batch = [data] * BATCH
+                try:
+                    judge(batch)
+                except Exception as exc:  # noqa: BLE001
+                    row["errors"][column] = f"{type(exc).__name__}: {exc}"
+                    continue
+                row["rates"][column] = BATCH * rate(lambda judge=judge, batch=batch: judge(batch), seconds)
+            if value is None:
+                continue
+            for column, encode in functions.encoders.items():
+                try:
+                    encoded = encode(value)
+                except Exception as exc:  # noqa: BLE001
+                    row["errors"][column] = f"{type(exc).__name__}: {exc}"
+                    continue
+                if not isinstance(encoded, bytes | bytearray):
+                    row["errors"][column] = f"encode gave {encoded!r}, not bytes"
+                    continue
+                if bytes(encoded) != data:
+                    row["errors"][column] = "encoded bytes differ from the frame (timed anyway)"
+                row["rates"][column] = rate(lambda encode=encode, value=value: encode(value), seconds)
 
 
-#: The verdict that goes with each decode column.
-VERDICT_OF = {
-    "asn1c decode": "asn1c",
-    "asn1c check": "asn1c+check",
-    "asn1tools decode": "asn1tools",
-    "strict decode": "strict",
-    "native decode": "native",
-}
 DECODE_COLUMNS = [
     "asn1c decode",
     "asn1c check",
     "asn1tools decode",
     "strict decode",
     "native validate",
+    "native validate_many",
+    "native count_valid",
     "native decode",
 ]
 ENCODE_COLUMNS = ["asn1c encode", "asn1tools encode", "asn1tools+check encode", "strict encode", "native encode"]
@@ -389,6 +429,7 @@ def main() -> None:
             "hex": f.data.hex(),
             "note": f.note,
             "verdict": {},
+            "errors": {},
             "rates": {},
         }
         for i, f in enumerate(frames)
@@ -441,7 +482,7 @@ def main() -> None:
             cells = []
             for c in names:
                 ok, bad = base["rates"].get(c), results[i]["rates"].get(c)
-                accepted = results[i]["verdict"].get(VERDICT_OF.get(c, c))
+                accepted = results[i]["verdict"].get(verdict_name(c))
                 mark = "*" if accepted else " "
                 cells.append(f"{ok / bad:16.2f}x{mark}" if ok and bad else f"{'-':>18}")
             results[i]["reject_cost"] = {
@@ -462,6 +503,11 @@ def main() -> None:
         print("\nVerdicts differ between paths:")
         for label, verdict in disagree:
             print(f"  {label}: {verdict}")
+    errors = [(frames[i].label, column, message) for i in results for column, message in results[i]["errors"].items()]
+    if errors:
+        print("\nErrors (these cells are empty or flagged):")
+        for label, column, message in errors:
+            print(f"  {label}: {column}: {message[:200]}")
     print(f"\nframes: {source}")
     if args.json:
         report = {
