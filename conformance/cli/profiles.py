@@ -7,7 +7,6 @@
 
 from __future__ import annotations
 
-import json
 import os
 import sys
 from collections.abc import Callable
@@ -39,7 +38,7 @@ from ..catalogue.models import Requirement, Role
 from ..catalogue.overlays import CATALOGUE_PATH_ENV, PROFILES_PATH_ENV, catalogue_dirs, catalogue_with, profile_source
 from ..catalogue.profiles import PROFILES_DIR
 from ..catalogue.views import document_coverage, framework_coverage
-from ..engine.console import DataConsole
+from ..engine.console import DataConsole, json_text
 from ..errors import ConformanceError, ExitCode
 from .util import guard
 
@@ -111,7 +110,7 @@ def _source(directory: Path | None, overlays: tuple[Path, ...] = ()) -> ProfileS
 
 
 def _json(data: Any) -> None:
-    click.echo(json.dumps(data, ensure_ascii=False, indent=2))
+    click.echo(json_text(data, indent=2))  # a PIXIT or profile value's control characters as JSON escapes
 
 
 # --------------------------------------------------------------------------------------------------- profiles

@@ -16,9 +16,10 @@ from typing import Any
 
 import click
 
+from ..engine.console import json_text
 from ..errors import ExitCode, UsageError
 from ..reports import FORMATS
-from .util import guard
+from .util import err, guard, out
 
 
 def _load(source: Path, waivers: Path | None, clause_map: Path | None = None) -> dict[str, Any]:
@@ -46,7 +47,7 @@ def _emit(text: str, output: Path | None) -> None:
     else:
         output.parent.mkdir(parents=True, exist_ok=True)
         output.write_text(text, encoding="utf-8")
-        click.echo(f"wrote {output}", err=True)
+        err.print(f"wrote {output}")
 
 
 _WAIVERS = click.option(
@@ -93,7 +94,7 @@ def render_command(source: Path, fmt: str, output: Path | None, waivers: Path | 
             folder = output or (source if source.is_dir() else source.parent)
             folder.mkdir(parents=True, exist_ok=True)
             written = write_formats(report, folder)
-            click.echo(f"wrote {', '.join(path.name for path in written)} into {folder}", err=True)
+            err.print(f"wrote {', '.join(path.name for path in written)} into {folder}")
         else:
             _emit(render(report, fmt), output)
 
@@ -110,7 +111,7 @@ def sign_command(run_dir: Path, key_path: Path) -> None:
         manifest = sign_bundle(run_dir, key_path)
         count = len(json.loads(manifest.read_text(encoding="utf-8"))["files"])
         key = fingerprint(load_private_key(key_path).public_key())
-        click.echo(f"signed {count} file(s) in {run_dir}; key fingerprint {key}")
+        out.print(f"signed {count} file(s) in {run_dir}; key fingerprint {key}")
 
 
 @report_group.command(name="verify")
@@ -132,7 +133,7 @@ def verify_command(run_dir: Path, public_key: Path | None) -> None:
             if result.key_from_bundle
             else f"key {public_key}"
         )
-        click.echo(
+        out.print(
             f"verified: {result.files} file(s) of report {result.report_id} unchanged; signature by {origin}: "
             f"{result.fingerprint}"
         )
@@ -155,10 +156,8 @@ def diff_command(old: Path, new: Path, fmt: str, output: Path | None, waivers: P
 
     with guard():
         result = diff_reports(_load(old, None), _load(new, waivers))
-        if fmt == "json":
-            text = json.dumps(result, indent=2, ensure_ascii=False) + "\n"
-        else:
-            text = render_diff_text(result, markdown=fmt == "md")
+        # JSON: the reports' texts with their control characters as JSON escapes
+        text = json_text(result, indent=2) + "\n" if fmt == "json" else render_diff_text(result, markdown=fmt == "md")
         _emit(text, output)
         sys.exit(ExitCode(result["exit_code"]))
 
@@ -193,10 +192,8 @@ def gate_command(source: Path, waivers: Path | None) -> None:
         result = gate(report)
         for entry in (report.get("waivers") or {}).get("entries", []):
             if entry["state"] != "applied":
-                click.echo(
-                    f"waiver {entry['requirement']} ({entry['expected']}): {entry['state']} — {entry['note']}", err=True
-                )
-        click.echo(f"{report['report_id']}: exit {result['exit_code']} — {result['reason']}")
+                err.print(f"waiver {entry['requirement']} ({entry['expected']}): {entry['state']} — {entry['note']}")
+        out.print(f"{report['report_id']}: exit {result['exit_code']} — {result['reason']}")
         sys.exit(ExitCode(result["exit_code"]))
 
 
@@ -223,7 +220,7 @@ def generate_command(prefix: Path, force: bool, encrypt: bool) -> None:
         if encrypt and not passphrase:
             raise UsageError(f"--encrypt needs the passphrase in {PASSPHRASE_ENV}.", hint="Set it and run again.")
         private, public = generate_keys(prefix, passphrase=passphrase.encode() if passphrase else None, force=force)
-        click.echo(f"private key {private}, public key {public}; fingerprint {fingerprint(load_public_key(public))}")
+        out.print(f"private key {private}, public key {public}; fingerprint {fingerprint(load_public_key(public))}")
 
 
 def register(main: click.Group) -> None:

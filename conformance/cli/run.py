@@ -30,7 +30,7 @@ from ..network.decoder import frame_decoder
 from ..reports import FORMATS
 from .profiles import complete_profiles, overlay_options
 from .runsetup import RunSetup, prepare, record_timing, resume
-from .util import FiniteFloat, guard
+from .util import FiniteFloat, guard, out
 
 
 def exit_code(finished: RunFinished) -> ExitCode:
@@ -288,7 +288,7 @@ def run_command(
             )
         finished = execute(setup, target)
         gate = _write_reports(setup.out_dir, waivers)
-        click.echo(f"results: {setup.out_dir} ({', '.join(fmt.file_name for fmt in FORMATS.values())})")
+        out.print(f"results: {setup.out_dir} ({', '.join(fmt.file_name for fmt in FORMATS.values())})")
         sys.exit(gate if waivers is not None else exit_code(finished))
 
 

@@ -22,7 +22,7 @@ from ..devices import DEVICES, DeviceConfig, faults_for, parse_faults, parse_rat
 from ..errors import ConformanceError
 from ..network.framing import Framing
 from .profiles import overlay_options
-from .util import FiniteFloat
+from .util import FiniteFloat, report_error
 
 
 def _address(text: str) -> tuple[str, int]:
@@ -90,7 +90,7 @@ def _run(
     except ConformanceError as exc:
         if announce:
             _announce({"error": exc.describe(), "exit_code": exc.exit_code})
-        click.echo(f"error: {exc.describe()}", err=True)
+        report_error(exc)  # values from the command line are printed literally
         sys.exit(exc.exit_code)
     priority = _raise_priority() if announce else None
     stdin_closed = threading.Event()

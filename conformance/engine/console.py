@@ -10,10 +10,13 @@ sequences or reorder what the user reads. Styling exists only on the toolkit's o
 
 from __future__ import annotations
 
+import json as _json
 import re
+from collections.abc import Callable
 from typing import Any
 
 from rich.console import Console
+from rich.highlighter import JSONHighlighter
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TaskID, TextColumn, TimeElapsedColumn
 from rich.table import Table
 from rich.text import Text
@@ -34,6 +37,14 @@ def escape_chars(pattern: re.Pattern[str], text: str) -> str:
 def literal(value: object) -> str:
     """``value`` as text safe to show: control and bidirectional characters escaped (``\x1b``, ``\u202e``)."""
     return escape_chars(_UNSAFE, str(value))
+
+
+def json_text(value: Any, **options: Any) -> str:
+    """``json.dumps(value, ensure_ascii=False, **options)`` with every control and bidirectional character written as
+    a JSON escape (``\u202e``, ``\u009b``): the same JSON value, safe to show on a terminal (``json.dumps`` itself
+    escapes only the characters below U+0020)."""
+    options.setdefault("ensure_ascii", False)
+    return _UNSAFE.sub(lambda m: f"\\u{ord(m[0]):04x}", _json.dumps(value, **options))
 
 
 def markup(template: str, *values: object) -> Text:
@@ -70,6 +81,31 @@ class DataConsole(Console):
         options.pop("markup", None)
         options.pop("emoji", None)
         super().print(*(Text(literal(o)) if isinstance(o, str) else o for o in objects), **options)
+
+    def print_json(
+        self,
+        json: str | None = None,
+        *,
+        data: Any = None,
+        indent: int | str | None = 2,
+        highlight: bool = True,
+        skip_keys: bool = False,
+        ensure_ascii: bool = False,
+        check_circular: bool = True,
+        allow_nan: bool = True,
+        default: Callable[[Any], Any] | None = None,
+        sort_keys: bool = False,
+    ) -> None:
+        """Print JSON like :meth:`rich.console.Console.print_json`, written by :func:`json_text`: control and
+        bidirectional characters in its strings appear as JSON escapes, never raw."""
+        value = data if json is None else _json.loads(json)
+        text = json_text(
+            value, indent=indent, skipkeys=skip_keys, ensure_ascii=ensure_ascii, check_circular=check_circular,
+            allow_nan=allow_nan, default=default, sort_keys=sort_keys,
+        )  # fmt: skip
+        shown = JSONHighlighter()(text) if highlight else Text(text)
+        shown.no_wrap, shown.overflow = True, None
+        super().print(shown, soft_wrap=True)
 
 
 def cell(value: object) -> Text:

@@ -14,7 +14,9 @@ from functools import cache
 from typing import Any
 
 import jinja2
+import markupsafe
 
+from ..engine.console import literal
 from .model import (
     NOT_MEASURED,
     NOT_PROVIDED,
@@ -200,11 +202,18 @@ def _short(value: Any, limit: int = 160) -> str:
     return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
+def _shown(value: Any) -> Any:
+    """Every text a template prints (a device's value, a path, a PIXIT value) with its control and bidirectional
+    characters escaped (``\x1b``, ``\u202e``), as in every other format; markup the toolkit built is left alone."""
+    return literal(value) if isinstance(value, str) and not isinstance(value, markupsafe.Markup) else value
+
+
 @cache
 def _environment() -> jinja2.Environment:
     env = jinja2.Environment(
         loader=jinja2.PackageLoader("conformance.reports", "templates"),
         autoescape=True,
+        finalize=_shown,
         undefined=jinja2.StrictUndefined,
         trim_blocks=True,
         lstrip_blocks=True,

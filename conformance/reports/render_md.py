@@ -104,7 +104,7 @@ def render_md(report: dict[str, Any]) -> str:
             lines.append(
                 f"| `{entry['requirement']}` | {entry['expected']} | **{entry['state']}** {_cell(entry['note'])} | "
                 f"{entry['expires']} | {_cell(entry['approver'])} | "
-                f"[{_cell(entry['justification'])}]({entry['link']}) |"
+                f"[{_cell(entry['justification'])}]({_cell(entry['link'])}) |"
             )
         lines.append("")
     missing = [name for name, item in _lab_items(report) if not item["provided"]]
