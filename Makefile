@@ -6,7 +6,7 @@ STAMP  := $(VENV)/.installed
 
 .PHONY: demo test test-fast lint unit bench setup clean services
 
-$(STAMP): pyproject.toml
+$(STAMP): pyproject.toml setup.py conformance/codec/native/_uper.c
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	$(BIN)/python -m pip install --quiet -e '.[dev]'

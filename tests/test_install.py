@@ -90,7 +90,8 @@ def in_tree(*args: str, cwd: Path) -> subprocess.CompletedProcess:
 def leftovers(directory: str, names: list[str]) -> set[str]:
     """The names of ``directory`` that the copy of the source tree leaves out (``shutil.copytree``'s ignore)."""
     top = Path(directory) == ROOT
-    return {n for n in names if n in LEFTOVERS or n.endswith(".egg-info") or (top and n in TOP_LEFTOVERS)}
+    built = {n for n in names if n.endswith(".so")}  # the editable install's in-tree extension: builds make their own
+    return built | {n for n in names if n in LEFTOVERS or n.endswith(".egg-info") or (top and n in TOP_LEFTOVERS)}
 
 
 def package_files() -> set[str]:
@@ -160,7 +161,9 @@ def test_wheel_carries_every_data_file_and_module(dist: Dist) -> None:
     info = next(n for n in names if n.endswith(".dist-info/METADATA"))
     metadata = zipfile.ZipFile(dist.wheel).read(info).decode()
     assert f"\nVersion: {conformance.__version__}\n" in metadata
-    assert dist.wheel.name.startswith(f"v2x_conformance-{conformance.__version__}-py3-none-any")
+    # the native UPER engine makes the wheel platform-specific (release wheels: [tool.cibuildwheel])
+    assert dist.wheel.name.startswith(f"v2x_conformance-{conformance.__version__}-cp3")
+    assert any(n.startswith("conformance/codec/native/_uper.") and n.endswith(".so") for n in names)
     entry_points = zipfile.ZipFile(dist.wheel).read(info.replace("METADATA", "entry_points.txt")).decode()
     assert "v2xc = conformance.cli.main:main" in entry_points
 
@@ -315,3 +318,43 @@ def test_installed_pytest_plugin_collects_one_item_per_case(installed: Installed
     plan = make_plan(catalogue, profile, load_pics(pics_file, profile, catalogue))
     assert items == [f"v2xc::{entry.requirement.id}" for entry in plan.entries]  # one per case, in plan order
     assert "v2xc::CSAE53-2020/MAP/TX/RATE" in items
+
+
+def test_without_a_compiler_the_package_builds_and_the_python_path_judges(dist: Dist, tmp_path: Path) -> None:
+    """No C compiler (CC=false): the build still succeeds, the wheel has no native engine, and the installed
+    package decodes and rejects frames on the Python path, saying which path it uses."""
+    out = tmp_path / "dist"
+    source = tmp_path / "source"
+    shutil.copytree(ROOT, source, ignore=leftovers)
+    env = dict(clean_env(), CC="false", CXX="false", LDSHARED="false")
+    done = subprocess.run(
+        [sys.executable, "-m", "pip", "wheel", "--no-deps", "-w", str(out), str(source)],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
+    assert done.returncode == 0, done.stderr[-3000:]
+    (wheel,) = out.glob("*.whl")
+    assert not any(n.endswith(".so") for n in zipfile.ZipFile(wheel).namelist())
+    target = tmp_path / "site"
+    zipfile.ZipFile(wheel).extractall(target)
+    check = (
+        "from conformance.codec import native, strict\n"
+        "from conformance.vectors.samples import sample_frames\n"
+        "print(native.status())\n"
+        "frame = sample_frames()['bsm']\n"
+        "assert strict.decode(frame, edition='csae53-2020').value[0] == 'bsmFrame'\n"
+        "try:\n    strict.decode(frame[:-5], edition='csae53-2020')\nexcept strict.CodecError as e:\n"
+        "    print('rejected at bit', e.bit_offset)\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", check],
+        env=dict(clean_env(), PYTHONPATH=str(target)),
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert done.returncode == 0, done.stderr[-3000:]
+    assert "not built" in done.stdout and "rejected at bit" in done.stdout

@@ -3,7 +3,9 @@
 asn1tools reports *which* field failed but, for constraint violations, not *where* in the bytes. This module
 decodes the same bytes again with a separately compiled copy of the edition whose type objects are instrumented
 to record, for every field, its path (with SEQUENCE OF indices), first bit, last bit and decoded value. It is
-slow and is never on the normal decode path: the strict codec calls it only after a failure.
+slower than a plain decode and is never on the normal decode path: the strict codec calls it only after a
+failure. The instrumented copy is made once per edition and type (a tracer reset per call, under a lock), so a
+rejection costs one more decode, not a copy of the type tree.
 
 It relies on asn1tools' compiled-type attributes (``root_members``, ``additions``, ``element_type``,
 ``root_index_to_member``, ``additions_index_to_member``, ``_inner``) — internal API, pinned by the version range in
@@ -13,6 +15,7 @@ pyproject.toml and covered by tests that assert exact offsets.
 from __future__ import annotations
 
 import copy
+import threading
 from dataclasses import dataclass
 from typing import Any
 
@@ -21,6 +24,7 @@ from asn1tools.codecs import uper
 
 from ..errors import format_path
 from ..standards.editions import Edition
+from .hardening import children_of, harden
 
 
 @dataclass(frozen=True)
@@ -70,32 +74,6 @@ class _Tracer:
         self.decoder: Any = None
 
 
-def children_of(obj: Any) -> list[Any]:
-    """Return the compiled asn1tools types directly nested in ``obj`` (members, elements, alternatives)."""
-    found: list[Any] = []
-    for attr in ("root_members", "additions"):
-        members = getattr(obj, attr, None)
-        if members:
-            for member in members:
-                if isinstance(member, list):
-                    found.extend(member)
-                elif member is not None:
-                    found.append(member)
-    element = getattr(obj, "element_type", None)
-    if element is not None:
-        found.append(element)
-    for attr in ("root_index_to_member", "additions_index_to_member"):
-        mapping = getattr(obj, attr, None)
-        if isinstance(mapping, dict):
-            found.extend(mapping.values())
-        elif isinstance(mapping, list):
-            found.extend(mapping)
-    inner = getattr(obj, "_inner", None)
-    if inner is not None:
-        found.append(inner)
-    return found
-
-
 def _instrument(root: Any, tracer: _Tracer) -> None:
     seen: set[int] = set()
     pending = [root]
@@ -138,30 +116,45 @@ _TRACED_SPECS: dict[tuple[str, str], Any] = {}
 def _traced_spec(edition: Edition) -> Any:
     key = (edition.id, edition.sha256)
     if key not in _TRACED_SPECS:
-        _TRACED_SPECS[key] = asn1tools.compile_dict(copy.deepcopy(edition.parsed), "uper")
+        spec = asn1tools.compile_dict(copy.deepcopy(edition.parsed), "uper")
+        harden(compiled._type for compiled in spec.types.values())  # the same extension rules as the codec
+        _TRACED_SPECS[key] = spec
     return _TRACED_SPECS[key]
+
+
+_INSTRUMENTED: dict[tuple[str, str, str], tuple[Any, _Tracer, threading.Lock]] = {}
+
+
+def _instrumented(edition: Edition, type_name: str) -> tuple[Any, _Tracer, threading.Lock]:
+    """The instrumented copy of ``type_name`` with its tracer, made once per edition and type."""
+    key = (edition.id, edition.sha256, type_name)
+    found = _INSTRUMENTED.get(key)
+    if found is None:
+        tracer = _Tracer()
+        root = copy.deepcopy(_traced_spec(edition).types[type_name]._type)
+        _instrument(root, tracer)
+        found = _INSTRUMENTED.setdefault(key, (root, tracer, threading.Lock()))
+    return found
 
 
 def trace(edition: Edition, type_name: str, data: bytes) -> TraceResult:
     """Decode ``data`` as ``type_name`` recording every field's bit span; never raises on malformed data."""
-    spec = _traced_spec(edition)
-    compiled = spec.types[type_name]
-    tracer = _Tracer()
-    # Instrument a fresh copy each time so that spans of one trace never leak into another.
-    root = copy.deepcopy(compiled._type)
-    _instrument(root, tracer)
-    decoder = uper.Decoder(bytearray(data))
-    try:
-        root.decode(decoder)
-    except Exception:  # noqa: BLE001 - the point is to learn where decoding stopped
-        frame = tracer.stack[-1] if tracer.stack else None
-        return TraceResult(
-            spans=tracer.spans,
-            failure_path=frame.path if frame else (),
-            failure_bit=decoder.number_of_read_bits(),
-            failure_start_bit=frame.start if frame else 0,
-        )
-    return TraceResult(spans=tracer.spans)
+    root, tracer, lock = _instrumented(edition, type_name)
+    with lock:  # one tracer per type: a trace's spans never mix with another's
+        tracer.stack.clear()
+        tracer.spans = []
+        decoder = uper.Decoder(bytearray(data))
+        try:
+            root.decode(decoder)
+        except Exception:  # noqa: BLE001 - the point is to learn where decoding stopped
+            frame = tracer.stack[-1] if tracer.stack else None
+            return TraceResult(
+                spans=tracer.spans,
+                failure_path=frame.path if frame else (),
+                failure_bit=decoder.number_of_read_bits(),
+                failure_start_bit=frame.start if frame else 0,
+            )
+        return TraceResult(spans=tracer.spans)
 
 
 def find_span(result: TraceResult, dotted_path: str, offending: str | None = None) -> FieldSpan | None:

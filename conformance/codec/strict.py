@@ -19,11 +19,11 @@ from dataclasses import dataclass
 from typing import Any
 
 import asn1tools
-from asn1tools.codecs import per, uper
+from asn1tools.codecs import uper
 
 from ..errors import CodecError, format_path
 from ..standards.editions import Edition, OpenTypeBinding, load_edition
-from . import bittrace
+from . import bittrace, hardening, native
 from .asn1schema import TypeResolver, check_shape
 from .jsonvalue import OpenValue
 
@@ -51,6 +51,8 @@ HINT_PADDING = (
 #: extension lengths (found while writing the Day-2 modules), so the codec refuses such frames instead of
 #: producing wrong bytes. C-V2X PC5 frames are far smaller than this.
 MAX_FRAME_BYTES = 16383
+CANNOT_DECODE = "The frame uses an ASN.1 feature the codec cannot decode"
+TOO_LARGE = "need X.691 fragmented length determinants"
 
 
 @dataclass(frozen=True)
@@ -96,7 +98,9 @@ class StrictCodec:
     def __init__(self, edition: Edition) -> None:
         self.edition = edition
         self.resolver = TypeResolver(edition.parsed)
-        _harden_choices(edition.spec)
+        hardening.harden(compiled._type for compiled in edition.spec.types.values())
+        #: the native engine of this edition when it is built and not switched off (V2XC_NATIVE=0)
+        self.native: native.NativeCodec | None = native.NativeCodec(edition) if native.available() else None
 
     # -- helpers ---------------------------------------------------------------------------------------------
     def _type_name(self, type_name: str | None) -> str:
@@ -167,6 +171,30 @@ class StrictCodec:
                 bit_offset=0,
                 hint="Give the frame as a file of bytes, a hex string, or '-' for stdin.",
             )
+        if self.native is not None and self.native.supports(name):
+            verdict, value = self.native.decode_raw(
+                data, name, allow_trailing=allow_trailing, allow_padding=allow_padding
+            )
+            if verdict.ok:
+                needed = (verdict.bits + 7) // 8
+                return Decoded(self.edition.id, name, value, verdict.bits, data[:needed], data[needed:])
+            raise self._native_failure(verdict, name, data, allow_trailing, allow_padding)
+        return self._decode_python(data, name, allow_trailing, allow_padding)
+
+    def _native_failure(
+        self, verdict: native.Verdict, name: str, data: bytes, allow_trailing: bool, allow_padding: bool
+    ) -> CodecError:
+        """The error for a frame the native engine rejected: the Python path's own (same path and bit offset, its
+        wording), unless the Python path cannot judge the frame (an X.691 feature asn1tools lacks, or a frame too
+        large for it), where the native verdict stands."""
+        try:
+            self._decode_python(data, name, allow_trailing, allow_padding)
+        except CodecError as exc:
+            if CANNOT_DECODE not in exc.message and TOO_LARGE not in exc.message:
+                return exc
+        return native.error_for(verdict, edition=self.edition.id, type_name=name, data=data)
+
+    def _decode_python(self, data: bytes, name: str, allow_trailing: bool, allow_padding: bool) -> Decoded:
         if len(data) > MAX_FRAME_BYTES:
             raise self._too_large("decode", name, len(data))
         compiled = self.edition.spec.types[name]
@@ -242,7 +270,7 @@ class StrictCodec:
             )
         if isinstance(exc, NotImplementedError):
             return self._error(
-                f"The frame uses an ASN.1 feature the codec cannot decode ({message}).",
+                f"{CANNOT_DECODE} ({message}).",
                 operation="decode",
                 type_name=name,
                 path=path,
@@ -296,12 +324,15 @@ class StrictCodec:
             inner_name = binding.types.get(key)
             if inner_name is None:
                 known = ", ".join(f"{k} {v}" for k, v in sorted(binding.types.items()))
+                key_path = ".".join((*binding.path, binding.key_field))
+                span = bittrace.find_span(bittrace.trace(self.edition, name, data), key_path)
                 raise self._error(
                     f"Unknown {binding.key_field} {key} in {binding.container_type}: no message type is assigned "
                     f"to it in edition {self.edition.id}.",
                     operation="decode",
                     type_name=name,
-                    path=".".join((*binding.path, binding.key_field)),
+                    path=key_path,
+                    bit_offset=span.start_bit if span else None,
                     hint=f"Known {binding.key_field} values: {known}.",
                 )
             try:
@@ -367,6 +398,11 @@ class StrictCodec:
     def encode(self, value: Any, type_name: str | None = None) -> bytes:
         """Encode an asn1tools value as ``type_name`` (default: the message frame), checking shape and constraints."""
         name = self._type_name(type_name)
+        if self.native is not None and self.native.supports(name):
+            encoded = self.native.encode_raw(value, name)
+            if isinstance(encoded, bytes):
+                return encoded
+            # the native engine refused the value: the Python path names the fault in its own words
         check_shape(self.resolver, name, value)
         value = self._encode_open_types(name, _copy_value(value))
         try:
@@ -401,71 +437,12 @@ class StrictCodec:
 
     def _too_large(self, operation: str, name: str, size: int) -> CodecError:
         return self._error(
-            f"The {name} is {size} bytes; frames over {MAX_FRAME_BYTES} bytes need X.691 fragmented length "
-            "determinants, which the underlying codec does not handle correctly, so they are refused.",
+            f"The {name} is {size} bytes; frames over {MAX_FRAME_BYTES} bytes {TOO_LARGE}, which the underlying "
+            "codec does not handle correctly, so they are refused.",
             operation=operation,
             type_name=name,
             hint="Real PC5 frames are far smaller; split the content (e.g. fewer SSM objects per message).",
         )
-
-
-def _harden_choices(spec: Any) -> None:
-    """Make every extensible CHOICE of a compiled spec reject what asn1tools would let through silently.
-
-    asn1tools decodes a CHOICE extension alternative it has no definition for as ``(None, None)`` (X.691 lets a
-    receiver skip it), and skips whatever bytes an extension addition leaves unused in its open-type length. A
-    conformance decoder bound to one edition must say so instead. This replaces ``decode_additions`` of those
-    CHOICE objects once, at codec creation; it costs nothing on frames without extension alternatives.
-    """
-    seen: set[int] = set()
-    pending = [compiled._type for compiled in spec.types.values()]
-    while pending:
-        obj = pending.pop()
-        if id(obj) in seen:
-            continue
-        seen.add(id(obj))
-        pending.extend(bittrace.children_of(obj))
-        if isinstance(obj, per.Choice) and obj.additions_index_to_member is not None:
-            obj.decode_additions = functools.partial(_strict_choice_additions, obj)
-
-
-def _strict_choice_additions(choice: Any, decoder: Any) -> tuple[str, Any]:
-    """Decode a CHOICE extension alternative (X.691 23.8) strictly: known index, exact open-type length."""
-    at = decoder.number_of_read_bits()
-    index = decoder.read_normally_small_non_negative_whole_number()
-    addition = choice.additions_index_to_member.get(index)
-    if addition is None:
-        known = ", ".join(member.name for member in choice.additions_index_to_member.values()) or "none"
-        raise asn1tools.codecs.DecodeError(
-            f"extension alternative number {index} of {choice.name} is not defined in this edition "
-            f"(extension alternatives known here: {known})",
-            offset=at,
-        )
-    length_bits = 8 * decoder.read_length_determinant()
-    start = decoder.number_of_bits
-    try:
-        decoded = addition.decode(decoder)
-    except asn1tools.codecs.ErrorWithLocation as exc:
-        exc.add_location(addition)
-        raise
-    unused = length_bits - (start - decoder.number_of_bits)
-    if not 0 <= unused < 8:
-        raise asn1tools.codecs.DecodeError(
-            f"the open-type length of extension alternative {addition.name} is {length_bits // 8} bytes but its "
-            f"value takes {(start - decoder.number_of_bits + 7) // 8}",
-            offset=at,
-        )
-    # The open type holds a complete encoding, so its padding bits are zero too (X.691 §11.1, §11.2).
-    padding_at = decoder.number_of_read_bits()
-    padding = decoder.value[padding_at : padding_at + unused]
-    if "1" in padding:
-        raise asn1tools.codecs.DecodeError(
-            f"padding bit {padding_at + padding.index('1')} after extension alternative {addition.name} is 1 "
-            "(its open-type encoding must be padded with zero bits)",
-            offset=padding_at + padding.index("1"),
-        )
-    decoder.skip_bits(unused)
-    return (addition.name, decoded)
 
 
 def _copy_value(value: Any) -> Any:

@@ -1,0 +1,147 @@
+"""Make asn1tools' compiled UPER types decode extensions as strictly as X.691 says (used by strict and bittrace).
+
+asn1tools decodes extension content leniently, which a conformance decoder bound to one edition cannot do:
+
+* a CHOICE extension alternative it has no definition for becomes ``(None, None)`` (X.691 lets a receiver skip it);
+* an extension addition of a SEQUENCE or an extension alternative of a CHOICE is decoded from the rest of the
+  frame, not from the octets its open-type length gives (X.691 §11.2): a value that overruns its length reads
+  the next field's bits, and one that is shorter leaves whole unused octets that are then read as the next length;
+* the padding inside such an open type is not checked, although the open type holds a complete encoding padded
+  with zero bits (X.691 §11.1).
+
+:func:`harden` replaces ``decode_additions`` of every extensible CHOICE and SEQUENCE of a compiled specification
+once: each extension is decoded confined to its declared octets, a whole unused octet or a non-zero padding bit
+is an error at a stated bit, and a length running past the frame is a truncation. Both the strict codec's
+specification and bittrace's instrumented copy are hardened, so the bit offsets and field paths of the two agree
+(and agree with the native engine, which follows the same rules).
+"""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Iterable
+from typing import Any
+
+import asn1tools
+from asn1tools.codecs import per
+
+
+def children_of(obj: Any) -> list[Any]:
+    """Return the compiled asn1tools types directly nested in ``obj`` (members, elements, alternatives)."""
+    found: list[Any] = []
+    for attr in ("root_members", "additions"):
+        members = getattr(obj, attr, None)
+        if members:
+            for member in members:
+                if isinstance(member, list):
+                    found.extend(member)
+                elif member is not None:
+                    found.append(member)
+    element = getattr(obj, "element_type", None)
+    if element is not None:
+        found.append(element)
+    for attr in ("root_index_to_member", "additions_index_to_member"):
+        mapping = getattr(obj, attr, None)
+        if isinstance(mapping, dict):
+            found.extend(mapping.values())
+        elif isinstance(mapping, list):
+            found.extend(mapping)
+    inner = getattr(obj, "_inner", None)
+    if inner is not None:
+        found.append(inner)
+    return found
+
+
+def harden(roots: Iterable[Any]) -> None:
+    """Replace ``decode_additions`` of every extensible CHOICE and SEQUENCE reachable from ``roots`` (once)."""
+    seen: set[int] = set()
+    pending = list(roots)
+    while pending:
+        obj = pending.pop()
+        if id(obj) in seen:
+            continue
+        seen.add(id(obj))
+        pending.extend(children_of(obj))
+        if getattr(obj, "_v2xc_hardened", False):
+            continue
+        if isinstance(obj, per.Choice) and obj.additions_index_to_member is not None:
+            obj.decode_additions = functools.partial(_strict_choice_additions, obj)
+            obj._v2xc_hardened = True
+        elif (
+            isinstance(obj, per.Sequence)
+            and obj.additions
+            and not any(isinstance(addition, per.AdditionGroup) for addition in obj.additions)
+        ):
+            obj.decode_additions = functools.partial(_strict_sequence_additions, obj)
+            obj._v2xc_hardened = True
+
+
+def _decode_open_field(decoder: Any, addition: Any, length_bits: int, error_offset: int) -> Any:
+    """Decode ``addition`` from the next ``length_bits`` bits only, then check its length and padding."""
+    at = decoder.number_of_read_bits()
+    available = decoder.number_of_bits
+    limit = min(length_bits, available)
+    saved_total = decoder.total_number_of_bits
+    decoder.total_number_of_bits = at + limit
+    decoder.number_of_bits = limit
+    try:
+        value = addition.decode(decoder)
+    except asn1tools.codecs.ErrorWithLocation as exc:
+        exc.add_location(addition)
+        raise
+    finally:
+        consumed = limit - decoder.number_of_bits
+        decoder.total_number_of_bits = saved_total
+        decoder.number_of_bits = available - consumed
+    unused = length_bits - consumed
+    if unused >= 8:
+        raise asn1tools.codecs.DecodeError(
+            f"the open-type length of {addition.name} is {length_bits // 8} bytes but its value takes "
+            f"{(consumed + 7) // 8}",
+            offset=error_offset,
+        )
+    # The open type holds a complete encoding, so its padding bits are zero (X.691 §11.1, §11.2).
+    padding_at = decoder.number_of_read_bits()
+    padding = decoder.value[padding_at : padding_at + min(unused, decoder.number_of_bits)]
+    if "1" in padding:
+        raise asn1tools.codecs.DecodeError(
+            f"padding bit {padding_at + padding.index('1')} after {addition.name} is 1 "
+            "(its open-type encoding must be padded with zero bits)",
+            offset=padding_at + padding.index("1"),
+        )
+    decoder.skip_bits(unused)  # past the end of the data: a truncation at the end of the value
+    return value
+
+
+def _strict_choice_additions(choice: Any, decoder: Any) -> tuple[str, Any]:
+    """Decode a CHOICE extension alternative (X.691 23.8) strictly: known index, exact open-type length."""
+    at = decoder.number_of_read_bits()
+    index = decoder.read_normally_small_non_negative_whole_number()
+    addition = choice.additions_index_to_member.get(index)
+    if addition is None:
+        known = ", ".join(member.name for member in choice.additions_index_to_member.values()) or "none"
+        raise asn1tools.codecs.DecodeError(
+            f"extension alternative number {index} of {choice.name} is not defined in this edition "
+            f"(extension alternatives known here: {known})",
+            offset=at,
+        )
+    length_bits = 8 * decoder.read_length_determinant()
+    return (addition.name, _decode_open_field(decoder, addition, length_bits, at))
+
+
+def _strict_sequence_additions(sequence: Any, decoder: Any) -> dict[str, Any]:
+    """Decode the extension additions of a SEQUENCE (X.691 19.7-19.9) each from exactly its open-type octets."""
+    length = decoder.read_normally_small_length()
+    presence_bits = decoder.read_non_negative_binary_integer(length)
+    decoded: dict[str, Any] = {}
+    for i in range(length):
+        if not presence_bits & (1 << (length - i - 1)):
+            continue
+        length_bits = 8 * decoder.read_length_determinant()
+        content = decoder.number_of_read_bits()
+        if i < len(sequence.additions):
+            addition = sequence.additions[i]
+            decoded[addition.name] = _decode_open_field(decoder, addition, length_bits, content)
+        else:  # an addition of a later edition: skipped, as X.691 lets a receiver do
+            decoder.skip_bits(length_bits)
+    return decoded
