@@ -269,3 +269,57 @@ def test_a_malformed_program_is_refused_not_run() -> None:
 
     with pytest.raises(ValueError, match="out of range"):
         _uper.Program(array.array("q", node).tobytes(), b"", b"", b"", (), (), None, None)
+
+
+# -- extraction of selected fields ----------------------------------------------------------------------------
+
+FIELDS = [
+    "bsmFrame.msgCnt",
+    "bsmFrame.id",
+    "bsmFrame.secMark",
+    "bsmFrame.pos",
+    "mapFrame.msgCnt",
+    "mapFrame.timeStamp",
+    "mapFrame.nodes.id",
+    "spatFrame.msgCnt",
+    "spatFrame.timeStamp",
+    "spatFrame.intersections.phases.id",
+    "spatFrame.intersections.phases.phaseStates.light",
+    "rsmFrame.participants.pos",
+    "rsiFrame.refPos",
+]
+
+
+def occurrences(value: Any, steps: list[str], path: tuple[str | int, ...] = ()) -> list[tuple[Any, Any]]:
+    """Every (path, value) reached by ``steps`` in a decoded value, list levels expanded (the reference)."""
+    if isinstance(value, list):
+        return [found for i, item in enumerate(value) for found in occurrences(item, steps, (*path, i))]
+    if not steps:
+        return [(path, value)]
+    step, rest = steps[0], steps[1:]
+    if isinstance(value, tuple) and len(value) == 2 and value[0] == step:
+        return occurrences(value[1], rest, (*path, step))
+    if isinstance(value, dict) and step in value:
+        return occurrences(value[step], rest, (*path, step))
+    return []
+
+
+def test_extracted_fields_equal_the_same_fields_of_the_full_decode() -> None:
+    checked = 0
+    for edition in EDITIONS:
+        engine = NativeCodec(load_edition(edition))
+        for frame in corpus_frames():
+            verdict, value = engine.decode_raw(frame)
+            if not verdict.ok:
+                continue
+            extracted_verdict, found = engine.extract(frame, FIELDS)
+            assert extracted_verdict == verdict
+            for selected in FIELDS:
+                assert found[selected] == occurrences(value, selected.split(".")), selected
+                checked += len(found[selected])
+    assert checked > 1000
+
+
+def test_extract_names_an_unknown_field() -> None:
+    with pytest.raises(LookupError, match="speeed"):
+        NativeCodec(load_edition("csae53-2020")).extract(b"\x00", ["bsmFrame.speeed"])

@@ -106,6 +106,8 @@ class NativeCodec:
             raise RuntimeError(status())
         self.edition = edition
         self._programs: dict[str, tuple[Any, int] | None] = {}
+        self._compiled: dict[str, Program] = {}
+        self._masks: dict[tuple[str, tuple[str, ...]], bytes] = {}
         self.unsupported: dict[str, str] = {}
 
     def program(self, type_name: str | None = None) -> tuple[Any, int] | None:
@@ -126,6 +128,7 @@ class NativeCodec:
         if name not in compiled.roots:
             self.unsupported.update(compiled.unsupported)
             return None
+        self._compiled[name] = compiled
         nodes, edges, alphabets, bindings = compiled.packed()
         native = _uper.Program(
             nodes, edges, alphabets, bindings, tuple(compiled.strings), tuple(compiled.defaults), OpenValue, OpenValue
@@ -158,6 +161,43 @@ class NativeCodec:
         """How many of ``frames`` are valid (no per-frame objects: for throughput work)."""
         native, root = self._require(type_name)
         return int(native.count_valid(root, frames))
+
+    def extract(
+        self, data: bytes, fields: Sequence[str], type_name: str | None = None
+    ) -> tuple[Verdict, dict[str, list[tuple[tuple[str | int, ...], Any]]]]:
+        """Judge a frame and return only the selected fields' values, without building the whole value.
+
+        ``fields`` are dotted member names from the type, list levels left out (``spatFrame.intersections.phases
+        .phaseStates.light``); each maps to every occurrence as ``(path with list indices, value)``, in frame
+        order. The values are meaningful only when the verdict is ok.
+        """
+        native, root = self._require(type_name)
+        name = type_name or self.edition.info.pdu
+        key = (name, tuple(fields))
+        mask = self._masks.get(key)
+        if mask is None:
+            mask = self._masks[key] = self._selection(name, fields)
+        raw, captures = native.extract(root, data, mask)
+        found: dict[str, list[tuple[tuple[str | int, ...], Any]]] = {field: [] for field in fields}
+        for path, value in captures:
+            dotted = ".".join(part for part in path if isinstance(part, str))
+            if dotted in found:
+                found[dotted].append((path, value))
+        return _verdict(raw), found
+
+    def _selection(self, name: str, fields: Sequence[str]) -> bytes:
+        compiled = self._compiled[name]
+        mask = bytearray(len(compiled.edges))
+        for dotted in fields:
+            node = compiled.roots[name]
+            edge = -1
+            for step in dotted.split("."):
+                edge = compiled.find_member(node, step)
+                if edge < 0:
+                    raise LookupError(f"{name} has no field {dotted!r} (at {step!r})")
+                node = compiled.edges[edge][1]
+            mask[edge] = 1
+        return bytes(mask)
 
     def decode_raw(
         self, data: bytes, type_name: str | None = None, *, allow_trailing: bool = False, allow_padding: bool = False

@@ -99,6 +99,9 @@ typedef struct {
     int64_t last_int; /* value of the last INTEGER decoded (open-type keys) */
     int last_int_ok;
     int64_t items; /* elements decoded (bounds zero-width element loops) */
+    int64_t next_edge;        /* the edge the next dec() decodes (-1: a list element or a root) */
+    const uint8_t *capture;   /* extraction: capture[edge] != 0 selects the values reached through that edge */
+    PyObject *captures;       /* extraction: list of (path, value) */
 } ctx_t;
 
 static void capture(ctx_t *c, err_t *e, int code, int64_t bit, int64_t d1, int64_t d2) {
@@ -631,6 +634,7 @@ static int dec_choice(ctx_t *c, int64_t *nd, int64_t start, PyObject **out) {
         if ((int64_t)v >= nd[W_ACOUNT]) return fail(c, E_CHOICE_INDEX, start, (int64_t)v, nd[W_ACOUNT]);
         edge = nd[W_A] + (int64_t)v;
         if (push(c, EDGE(p, edge)[0], c->pos)) return -1;
+        c->next_edge = edge;
         if (dec(c, EDGE(p, edge)[1], c->build ? &value : NULL)) return -1;
         c->depth--;
     } else { /* X.691 23.8: extension alternative in an open type */
@@ -644,6 +648,7 @@ static int dec_choice(ctx_t *c, int64_t *nd, int64_t start, PyObject **out) {
         if (more && (c->end - c->pos) / 8 >= len) return fail(c, E_UNSUPPORTED, at, len, 0);
         edge = nd[W_B] + index;
         if (push(c, EDGE(p, edge)[0], c->pos)) return -1;
+        c->next_edge = edge;
         if (dec_open_field(c, EDGE(p, edge)[1], len, at, c->build ? &value : NULL)) return -1;
     }
     if (c->build) {
@@ -709,7 +714,7 @@ static int dec_seq(ctx_t *c, int64_t *nd, int64_t start, PyObject **out) {
                 Py_XDECREF(value);
                 value = open;
             }
-        } else if (dec(c, edge[1], dict ? &value : NULL)) {
+        } else if ((c->next_edge = nd[W_A] + i, dec(c, edge[1], dict ? &value : NULL))) {
             goto error;
         }
         c->depth--;
@@ -747,6 +752,7 @@ static int dec_seq(ctx_t *c, int64_t *nd, int64_t start, PyObject **out) {
                 int64_t *edge = EDGE(p, nd[W_B] + i);
                 PyObject *value = NULL;
                 if (push(c, edge[0], c->pos)) goto error;
+                c->next_edge = nd[W_B] + i;
                 if (dec_open_field(c, edge[1], len, content, dict ? &value : NULL)) goto error;
                 if (dict) {
                     int r = PyDict_SetItem(dict, PyTuple_GET_ITEM(p->strings, edge[0]), value);
@@ -810,7 +816,7 @@ error:
     return -1;
 }
 
-static int dec(ctx_t *c, int64_t ni, PyObject **out) {
+static int dec_node(ctx_t *c, int64_t ni, PyObject **out) {
     int64_t *nd = NODE(c->p, ni);
     int64_t start = c->pos;
     uint64_t v;
@@ -853,6 +859,36 @@ static int dec(ctx_t *c, int64_t ni, PyObject **out) {
     PyErr_Format(PyExc_SystemError, "native UPER program: node %lld has unknown kind %lld", (long long)ni,
                  (long long)nd[W_KIND]);
     return pyfail(c);
+}
+
+static PyObject *path_of(ctx_t *c);
+
+/* decode one node; when extracting, a value reached through a selected edge is built and kept with its path */
+static int dec(ctx_t *c, int64_t ni, PyObject **out) {
+    int64_t edge = c->next_edge;
+    c->next_edge = -1;
+    if (!c->capture || edge < 0 || !c->capture[edge]) return dec_node(c, ni, out);
+    PyObject *value = NULL;
+    int saved = c->build;
+    c->build = 1;
+    int r = dec_node(c, ni, &value);
+    c->build = saved;
+    if (r) {
+        Py_XDECREF(value);
+        return r;
+    }
+    PyObject *path = path_of(c);
+    PyObject *pair = path ? PyTuple_Pack(2, path, value) : NULL;
+    Py_XDECREF(path);
+    if (!pair || PyList_Append(c->captures, pair)) {
+        Py_XDECREF(pair);
+        Py_DECREF(value);
+        return pyfail(c);
+    }
+    Py_DECREF(pair);
+    if (out) *out = value;
+    else Py_DECREF(value);
+    return 0;
 }
 
 /* the whole-value rules applied to a top-level value and to an open type's content (the Python path decodes
@@ -931,6 +967,9 @@ static int dec_open_value(ctx_t *c, int64_t *container, int64_t key, int key_ok,
     inner->depth = c->depth;
     memcpy(inner->path, c->path, sizeof(int64_t) * (size_t)c->depth);
     inner->items = c->items;
+    inner->next_edge = -1;
+    inner->capture = c->capture;
+    inner->captures = c->captures;
     PyObject *value = NULL;
     err_t *verdict = NULL;
     if (length == 0) {
@@ -980,6 +1019,16 @@ static PyObject *path_tuple(ProgramObject *p, err_t *e) {
     return t;
 }
 
+static PyObject *path_of(ctx_t *c) {
+    err_t *e = PyMem_Malloc(sizeof(err_t));
+    if (!e) return PyErr_NoMemory();
+    e->depth = c->depth;
+    memcpy(e->path, c->path, sizeof(int64_t) * (size_t)c->depth);
+    PyObject *t = path_tuple(c->p, e);
+    PyMem_Free(e);
+    return t;
+}
+
 /* (code, bit, path, d1, d2, bits used, inner type or None, value or None) */
 static PyObject *result(ProgramObject *p, ctx_t *c, err_t *verdict, PyObject *value) {
     if (!verdict) {
@@ -994,7 +1043,7 @@ static PyObject *result(ProgramObject *p, ctx_t *c, err_t *verdict, PyObject *va
 }
 
 static PyObject *run_decode(ProgramObject *self, int64_t root, const uint8_t *buf, Py_ssize_t n, int build,
-                            int allow_trailing, int allow_padding) {
+                            int allow_trailing, int allow_padding, const uint8_t *selected, PyObject *captures) {
     if (root < 0 || root >= self->nnodes) {
         PyErr_SetString(PyExc_IndexError, "no such root node");
         return NULL;
@@ -1011,6 +1060,9 @@ static PyObject *run_decode(ProgramObject *self, int64_t root, const uint8_t *bu
     c->failed = c->pyerr = c->has_c = c->has_o = 0;
     c->last_int_ok = 0;
     c->items = 0;
+    c->next_edge = -1;
+    c->capture = selected;
+    c->captures = captures;
     PyObject *value = NULL, *r;
     err_t *verdict = NULL;
     if (n == 0) {
@@ -1036,7 +1088,7 @@ static PyObject *Program_validate(ProgramObject *self, PyObject *args) {
     long long root;
     Py_buffer view;
     if (!PyArg_ParseTuple(args, "Ly*", &root, &view)) return NULL;
-    PyObject *r = run_decode(self, root, view.buf, view.len, 0, 0, 0);
+    PyObject *r = run_decode(self, root, view.buf, view.len, 0, 0, 0, NULL, NULL);
     PyBuffer_Release(&view);
     return r;
 }
@@ -1046,7 +1098,7 @@ static PyObject *Program_decode(ProgramObject *self, PyObject *args) {
     Py_buffer view;
     int allow_trailing = 0, allow_padding = 0;
     if (!PyArg_ParseTuple(args, "Ly*|pp", &root, &view, &allow_trailing, &allow_padding)) return NULL;
-    PyObject *r = run_decode(self, root, view.buf, view.len, 1, allow_trailing, allow_padding);
+    PyObject *r = run_decode(self, root, view.buf, view.len, 1, allow_trailing, allow_padding, NULL, NULL);
     PyBuffer_Release(&view);
     return r;
 }
@@ -1070,7 +1122,7 @@ static PyObject *Program_validate_many(ProgramObject *self, PyObject *args) {
             Py_DECREF(seq);
             return NULL;
         }
-        PyObject *r = run_decode(self, root, view.buf, view.len, 0, 0, 0);
+        PyObject *r = run_decode(self, root, view.buf, view.len, 0, 0, 0, NULL, NULL);
         PyBuffer_Release(&view);
         if (!r) {
             Py_DECREF(out);
@@ -1081,6 +1133,28 @@ static PyObject *Program_validate_many(ProgramObject *self, PyObject *args) {
     }
     Py_DECREF(seq);
     return out;
+}
+
+/* extract(root, data, mask) -> (validate() result, [(path, value), ...]): values only of the selected edges */
+static PyObject *Program_extract(ProgramObject *self, PyObject *args) {
+    long long root;
+    Py_buffer view, mask;
+    if (!PyArg_ParseTuple(args, "Ly*y*", &root, &view, &mask)) return NULL;
+    if (mask.len != self->nedges) {
+        PyBuffer_Release(&view);
+        PyBuffer_Release(&mask);
+        PyErr_SetString(PyExc_ValueError, "the selection mask must have one byte per edge");
+        return NULL;
+    }
+    PyObject *captures = PyList_New(0);
+    PyObject *r = captures ? run_decode(self, root, view.buf, view.len, 0, 0, 0, mask.buf, captures) : NULL;
+    PyBuffer_Release(&view);
+    PyBuffer_Release(&mask);
+    if (!r) {
+        Py_XDECREF(captures);
+        return NULL;
+    }
+    return Py_BuildValue("(NN)", r, captures);
 }
 
 /* count_valid(root, frames) -> number of frames that are valid (no Python objects per frame: for throughput) */
@@ -1120,6 +1194,9 @@ static PyObject *Program_count_valid(ProgramObject *self, PyObject *args) {
         c->failed = c->pyerr = c->has_c = c->has_o = 0;
         c->last_int_ok = 0;
         c->items = 0;
+        c->next_edge = -1;
+        c->capture = NULL;
+        c->captures = NULL;
         dec(c, root, NULL);
         if (c->pyerr) {
             PyMem_Free(c);
@@ -1847,6 +1924,8 @@ static PyMethodDef Program_methods[] = {
      "validate(root, data) -> (code, bit, path, d1, d2, bits, inner_type, None)"},
     {"validate_many", (PyCFunction)Program_validate_many, METH_VARARGS,
      "validate_many(root, frames) -> list of validate() results"},
+    {"extract", (PyCFunction)Program_extract, METH_VARARGS,
+     "extract(root, data, mask) -> (validate() result, [(path, value), ...]) for the edges selected in mask"},
     {"count_valid", (PyCFunction)Program_count_valid, METH_VARARGS,
      "count_valid(root, frames) -> number of valid frames"},
     {"decode", (PyCFunction)Program_decode, METH_VARARGS,

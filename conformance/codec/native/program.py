@@ -90,6 +90,18 @@ class Program:
             self._string_index[text] = index
         return index
 
+    def find_member(self, node: int, name: str) -> int:
+        """The edge of member or alternative ``name`` of ``node`` (through SEQUENCE OF levels), or -1."""
+        words = self.nodes[node]
+        while words[W_KIND] == K_SEQOF:
+            words = self.nodes[words[W_A]]
+        if words[W_KIND] not in (K_SEQ, K_CHOICE):
+            return -1
+        for edge in range(words[W_A], words[W_A] + words[W_ACOUNT] + words[W_BCOUNT]):
+            if self.strings[self.edges[edge][0]] == name:
+                return edge
+        return -1
+
     def packed(self) -> tuple[bytes, bytes, bytes, bytes]:
         """Nodes, edges, alphabets and bindings as native int64 arrays (the form ``_uper.Program`` takes)."""
         import array
