@@ -18,20 +18,22 @@ Paths (``PATHS``; one entry each, a native path is added by one entry when ``con
   asn1tools decode / asn1tools encode         plain asn1tools, freshly compiled from the edition's parsed ASN.1, no
                                               constraint check
   asn1tools encode+check                      the same, encode with check_constraints=True
-  strict decode / strict encode               conformance.codec.strict.StrictCodec (the project's Python path)
+  strict decode / strict encode               conformance.codec.strict.StrictCodec, its Python path alone
+  strict+native decode / encode               StrictCodec as the toolkit builds it, when it uses the native engine
   native validate / decode / encode           conformance.codec.native, when it imports and available() is true
 
 Verdicts (accepted?): ``asn1c`` = uper_decode returns RC_OK and consumes every byte; ``asn1c check`` = that, and
 asn_check_constraints passes, and the padding bits are zero (the peer build keeps asn1c 0.9.28's constraint checks
 alive, see ``patch_constraint_checks``; 0.9.28 still never checks SIZE of a *named* SEQUENCE OF type, and does not
-decode open types); ``asn1tools`` = plain decode raises nothing; ``strict`` = StrictCodec.decode raises nothing;
-``native validate`` / ``native`` = the native verdict is ok. Encoders must give back the frame's own bytes (a path
-that does not is listed under errors).
+decode open types); ``asn1tools`` = plain decode raises nothing; ``strict`` / ``strict+native`` = StrictCodec.decode
+raises nothing; ``native validate`` / ``native`` = the native verdict is ok. Encoders must give back the frame's
+own bytes (a path that does not is listed under errors).
+
+V2XC_NATIVE=0 switches the native engine off for the whole run (the native columns are then absent).
 
 Everything runs on one core, 0 unless --cpu says otherwise (this process via sched_setaffinity, the asn1c peer via
-taskset -c). Rates are calls
-per second, best of 3 rounds of about --seconds/3 each; for an invalid frame the rate is how fast the path gets
-through the frame (rejecting it, or accepting it: see the verdict columns).
+taskset -c). Rates are calls per second, best of 3 rounds of about --seconds/3 each; for an invalid frame the rate
+is how fast the path gets through the frame (rejecting it, or accepting it: see the verdict columns).
 """
 
 from __future__ import annotations
@@ -50,7 +52,7 @@ from typing import Any
 
 import asn1tools
 
-from conformance.codec.strict import codec_for
+from conformance.codec.strict import StrictCodec, codec_for
 from conformance.errors import CodecError
 from conformance.standards.editions import load_edition
 
@@ -114,7 +116,7 @@ def valid_frames() -> tuple[list[Frame], str]:
 
 def invalid_frames(frame: Frame) -> list[Frame]:
     """The frame cut short by 5 bytes, and one rejected bit flip (see the module docstring)."""
-    codec = codec_for(frame.edition)
+    codec = python_strict(frame.edition)
     result = [Frame(f"{frame.label} cut5", frame.edition, frame.data[:-5], "cut5", "last 5 bytes removed")]
     total = len(frame.data) * 8
     for bit in [*range(total // 2, total), *range(total // 2)]:
@@ -194,11 +196,31 @@ def _asn1tools_path(edition: str) -> Functions:
     )
 
 
+_PYTHON_STRICT: dict[str, StrictCodec] = {}
+
+
+def python_strict(edition: str) -> StrictCodec:
+    """A StrictCodec of ``edition`` on its Python path alone, whether or not the native engine is built."""
+    if edition not in _PYTHON_STRICT:
+        codec = StrictCodec(load_edition(edition))
+        if getattr(codec, "native", None) is not None:
+            object.__setattr__(codec, "native", None)  # this instance only
+        _PYTHON_STRICT[edition] = codec
+    return _PYTHON_STRICT[edition]
+
+
 def _strict_path(edition: str) -> Functions:
-    codec = codec_for(edition)
-    return Functions(
-        decoders={"strict decode": _accepts(codec.decode, (CodecError,))}, encoders={"strict encode": codec.encode}
-    )
+    """The project's strict codec. ``strict``: its Python path alone (asn1tools + checks, bittrace on failure);
+    ``strict+native``: the codec as the toolkit uses it, when it hands frames to the native engine (``.native``)."""
+    default = codec_for(edition)
+    python = python_strict(edition)
+    functions = Functions()
+    if getattr(default, "native", None) is not None:
+        functions.decoders["strict+native decode"] = _accepts(default.decode, (CodecError,))
+        functions.encoders["strict+native encode"] = default.encode
+    functions.decoders["strict decode"] = _accepts(python.decode, (CodecError,))
+    functions.encoders["strict encode"] = python.encode
+    return functions
 
 
 def _native_paths() -> list[PythonPath]:
@@ -309,7 +331,7 @@ def measure_python(frames: list[Frame], seconds: float, results: dict[int, dict[
         row = results[index]
         value = None
         if frame.variant == "valid":
-            value = codec_for(frame.edition).decode(frame.data).value
+            value = python_strict(frame.edition).decode(frame.data).value
         for path in PATHS.values():
             try:
                 functions = path.functions(frame.edition)
@@ -353,12 +375,20 @@ DECODE_COLUMNS = [
     "asn1c check",
     "asn1tools decode",
     "strict decode",
+    "strict+native decode",
     "native validate",
     "native validate_many",
     "native count_valid",
     "native decode",
 ]
-ENCODE_COLUMNS = ["asn1c encode", "asn1tools encode", "asn1tools+check encode", "strict encode", "native encode"]
+ENCODE_COLUMNS = [
+    "asn1c encode",
+    "asn1tools encode",
+    "asn1tools+check encode",
+    "strict encode",
+    "strict+native encode",
+    "native encode",
+]
 
 
 def _cell(value: float | None, reference: float | None) -> str:
