@@ -58,19 +58,33 @@ class TraceResult:
 
 
 class _Frame:
-    __slots__ = ("is_array", "next_index", "path", "start")
+    """A field being decoded; its path is built from the parent chain only when asked for (on failure)."""
 
-    def __init__(self, path: tuple[str | int, ...], start: int, is_array: bool) -> None:
-        self.path = path
+    __slots__ = ("is_array", "key", "next_index", "parent", "start")
+
+    def __init__(self, parent: _Frame | None, key: str | int | None, start: int, is_array: bool) -> None:
+        self.parent = parent
+        self.key = key
         self.start = start
         self.is_array = is_array
         self.next_index = 0
+
+    @property
+    def path(self) -> tuple[str | int, ...]:
+        keys: list[str | int] = []
+        frame: _Frame | None = self
+        while frame is not None:
+            if frame.key is not None:
+                keys.append(frame.key)
+            frame = frame.parent
+        return tuple(reversed(keys))
 
 
 class _Tracer:
     def __init__(self) -> None:
         self.stack: list[_Frame] = []
         self.spans: list[FieldSpan] = []
+        self.record = True  # False: only where decoding stopped is wanted (no spans)
         self.decoder: Any = None
 
 
@@ -92,19 +106,21 @@ def _instrument(root: Any, tracer: _Tracer) -> None:
         ) -> Any:
             if _rec:  # a recursion placeholder: its inner type records the span
                 return _orig(decoder)
-            parent = tracer.stack[-1] if tracer.stack else None
-            if parent is None:
-                path: tuple[str | int, ...] = ()
-            elif parent.is_array:
-                path = (*parent.path, parent.next_index)
-                parent.next_index += 1
-            else:
-                path = (*parent.path, _obj.name) if _obj.name else parent.path
-            start = decoder.number_of_read_bits()
-            tracer.stack.append(_Frame(path, start, _arr))
+            stack = tracer.stack
+            parent = stack[-1] if stack else None
+            key: str | int | None = None
+            if parent is not None:
+                if parent.is_array:
+                    key = parent.next_index
+                    parent.next_index += 1
+                elif _obj.name:
+                    key = _obj.name
+            frame = _Frame(parent, key, decoder.number_of_read_bits(), _arr)
+            stack.append(frame)
             value = _orig(decoder)
-            tracer.stack.pop()
-            tracer.spans.append(FieldSpan(path, start, decoder.number_of_read_bits(), value))
+            stack.pop()
+            if tracer.record:
+                tracer.spans.append(FieldSpan(frame.path, frame.start, decoder.number_of_read_bits(), value))
             return value
 
         obj.decode = traced
@@ -137,12 +153,17 @@ def _instrumented(edition: Edition, type_name: str) -> tuple[Any, _Tracer, threa
     return found
 
 
-def trace(edition: Edition, type_name: str, data: bytes) -> TraceResult:
-    """Decode ``data`` as ``type_name`` recording every field's bit span; never raises on malformed data."""
+def trace(edition: Edition, type_name: str, data: bytes, *, spans: bool = True) -> TraceResult:
+    """Decode ``data`` as ``type_name`` recording every field's bit span; never raises on malformed data.
+
+    ``spans=False`` records only where decoding stopped (path and first bit of the innermost field), which is all a
+    structural failure needs, at about the cost of a plain decode.
+    """
     root, tracer, lock = _instrumented(edition, type_name)
     with lock:  # one tracer per type: a trace's spans never mix with another's
         tracer.stack.clear()
         tracer.spans = []
+        tracer.record = spans
         decoder = uper.Decoder(bytearray(data))
         try:
             root.decode(decoder)

@@ -236,7 +236,7 @@ class StrictCodec:
         message = str(getattr(exc, "message", "") or exc)
         path = self._location(exc, name)
         offset = getattr(exc, "offset", None)
-        traced = bittrace.trace(self.edition, name, data)
+        traced = bittrace.trace(self.edition, name, data, spans=False)
         if traced.failure_path is not None:
             path = format_path(traced.failure_path)
             if offset is None:
