@@ -323,3 +323,56 @@ def test_extracted_fields_equal_the_same_fields_of_the_full_decode() -> None:
 def test_extract_names_an_unknown_field() -> None:
     with pytest.raises(LookupError, match="speeed"):
         NativeCodec(load_edition("csae53-2020")).extract(b"\x00", ["bsmFrame.speeed"])
+
+
+EXTENSIBLE = _Edition(
+    """E DEFINITIONS AUTOMATIC TAGS ::= BEGIN
+    Octets ::= OCTET STRING (SIZE(2..4, ...))
+    Items ::= SEQUENCE (SIZE(1..3, ...)) OF INTEGER (0..7)
+    Name ::= IA5String (SIZE(1..4, ...))
+    Colour ::= ENUMERATED { red, green, ..., blue }
+    Later ::= ENUMERATED { red, green, ..., blue, amber }
+    Old ::= SEQUENCE { a INTEGER (0..7), ... }
+    New ::= SEQUENCE { a INTEGER (0..7), ..., b BOOLEAN, c INTEGER (0..1000) }
+    END""",
+    "Octets",
+)
+
+
+def bits_of(data: bytes) -> str:
+    return "".join(f"{byte:08b}" for byte in data)
+
+
+def test_extensible_sizes_beyond_the_root_use_the_extended_form() -> None:
+    """X.691 §17.3 (OCTET STRING), §20.4 (SEQUENCE OF), §30.4 (strings): extension bit 1, then a length
+    determinant and the content with no root constraint (for strings with the same bits per character)."""
+    engine = NativeCodec(EXTENSIBLE)  # type: ignore[arg-type]
+    root = engine.encode_raw(b"\x01\x02\x03", "Octets")
+    assert isinstance(root, bytes) and bits_of(root).startswith("0" + "01")  # ext 0, size 3 - 2 in 2 bits
+    extended = engine.encode_raw(bytes(range(6)), "Octets")
+    assert isinstance(extended, bytes) and bits_of(extended).startswith("1" + "00000110")  # ext 1, length 6
+    assert engine.decode_raw(extended, "Octets")[1] == bytes(range(6))
+    items = engine.encode_raw([1, 2, 3, 4, 5], "Items")
+    assert isinstance(items, bytes) and bits_of(items).startswith("1" + "00000101" + "001010")
+    assert engine.decode_raw(items, "Items")[1] == [1, 2, 3, 4, 5]
+    # asn1tools implements these two extended forms: the bytes agree
+    assert extended == EXTENSIBLE.spec.encode("Octets", bytes(range(6)))
+    assert items == EXTENSIBLE.spec.encode("Items", [1, 2, 3, 4, 5])
+    name = engine.encode_raw("Tianjin", "Name")
+    assert isinstance(name, bytes) and bits_of(name).startswith("1" + "00000111" + f"{ord('T'):07b}")
+    assert engine.decode_raw(name, "Name")[1] == "Tianjin"
+
+
+def test_extension_additions_of_a_later_edition() -> None:
+    """A value the receiver's edition lacks: an ENUMERATED addition it does not know decodes to None (as asn1tools
+    gives); a SEQUENCE's unknown additions are skipped by their open-type length (X.691 §19.9)."""
+    engine = NativeCodec(EXTENSIBLE)  # type: ignore[arg-type]
+    amber = engine.encode_raw("amber", "Later")
+    assert engine.decode_raw(amber, "Colour")[1] is None
+    assert engine.decode_raw(engine.encode_raw("blue", "Later"), "Colour")[1] == "blue"
+    new = engine.encode_raw({"a": 5, "b": True, "c": 999}, "New")
+    verdict, value = engine.decode_raw(new, "Old")
+    assert verdict.ok and value == {"a": 5}
+    assert engine.decode_raw(new, "New")[1] == {"a": 5, "b": True, "c": 999}
+    cut = new[:-1]
+    assert engine.decode_raw(cut, "Old")[0].code == E_TRUNCATED
