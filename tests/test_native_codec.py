@@ -376,3 +376,62 @@ def test_extension_additions_of_a_later_edition() -> None:
     assert engine.decode_raw(new, "New")[1] == {"a": 5, "b": True, "c": 999}
     cut = new[:-1]
     assert engine.decode_raw(cut, "Old")[0].code == E_TRUNCATED
+
+
+class _OpenEdition(_Edition):
+    def __init__(self, text: str, pdu: str, bindings: list[Any]) -> None:
+        super().__init__(text, pdu)
+        self.info.open_types = bindings
+
+
+def open_type_edition() -> _OpenEdition:
+    from conformance.standards.editions import OpenTypeBinding
+
+    text = """O DEFINITIONS AUTOMATIC TAGS ::= BEGIN
+    Frame ::= CHOICE { small INTEGER (0..7), ..., big Big, ext Ext }
+    Big ::= SEQUENCE { a INTEGER (0..7), blob OCTET STRING }
+    Ext ::= SEQUENCE { id INTEGER (0..255), value OCTET STRING }
+    Holder ::= SEQUENCE { a INTEGER (0..7), ..., b Big }
+    END"""
+    binding = OpenTypeBinding("Frame", ("ext",), "Ext", "id", "value", {1: "Big"})
+    return _OpenEdition(text, "Frame", [binding])
+
+
+def test_fragmented_open_types_decode_from_their_joined_fragments() -> None:
+    """A CHOICE extension alternative, a SEQUENCE addition and a registry open value of 16384 octets or more come
+    in fragments (X.691 §11.9.3.8, §11.2); each is decoded from the joined fragments, faults at their frame bit."""
+    edition = open_type_edition()
+    engine = NativeCodec(edition)  # type: ignore[arg-type]
+    big = {"a": 5, "blob": bytes(range(256)) * 100}  # 25600 octets: the open type is fragmented twice over
+    frame = engine.encode_raw(("big", big), "Frame")
+    assert isinstance(frame, bytes) and len(frame) > 25600
+    verdict, value = engine.decode_raw(frame, "Frame")
+    assert verdict.ok and value == ("big", big)
+    holder = engine.encode_raw({"a": 1, "b": big}, "Holder")
+    assert isinstance(holder, bytes)
+    verdict, value = engine.decode_raw(holder, "Holder")
+    assert verdict.ok and value == {"a": 1, "b": big}
+    inner = engine.encode_raw(big, "Big")
+    assert isinstance(inner, bytes)
+    from conformance.codec.jsonvalue import OpenValue
+
+    frame = engine.encode_raw(("ext", {"id": 1, "value": OpenValue("Big", big)}), "Frame")
+    assert isinstance(frame, bytes)
+    verdict, value = engine.decode_raw(frame, "Frame")
+    assert verdict.ok and value == ("ext", {"id": 1, "value": OpenValue("Big", big, inner)})
+    # one byte short: a truncation inside the last fragment; the wrong key: an open-type fault on the key
+    assert engine.decode_raw(frame[:-1], "Frame")[0].code == E_TRUNCATED
+    other = engine.encode_raw(("ext", {"id": 2, "value": inner}), "Frame")
+    assert isinstance(other, bytes)
+    assert engine.decode_raw(other, "Frame")[0].path == ("ext", "id")
+
+
+def test_a_fault_inside_a_later_fragment_is_reported_at_its_frame_bit() -> None:
+    edition = open_type_edition()
+    engine = NativeCodec(edition)  # type: ignore[arg-type]
+    frame = bytearray(engine.encode_raw(("big", {"a": 5, "blob": bytes(20000)}), "Frame"))  # type: ignore[arg-type]
+    # the open type's last octet ends with padding bits; set the last one
+    frame[-1] |= 0x01
+    verdict, _ = engine.decode_raw(bytes(frame), "Frame")
+    assert verdict.code == native.E_OPEN_PADDING
+    assert verdict.bit_offset == 8 * len(frame) - 1 and verdict.path == ()  # the last fragment's last bit

@@ -46,7 +46,7 @@ E_LENGTH_DET = 9
 E_INT_LENGTH = 10
 E_DEPTH = 11
 E_LIMIT = 12
-E_UNSUPPORTED = 13
+E_UNSUPPORTED = 13  # no longer produced (fragmented open types are decoded); kept so the numbers stay stable
 E_CONSTRAINT = 20
 E_ALPHA_CONSTRAINT = 21
 E_OPEN_KEY = 30
@@ -254,9 +254,6 @@ def error_for(verdict: Verdict, *, edition: str, type_name: str, data: bytes) ->
     elif code == E_TRAILING:
         message = f"{d1} trailing byte(s) after the end of the message (it ends at bit {d2})."
         hint = "Remove the trailing bytes; if several frames were joined, give one frame per line."
-    elif code == E_UNSUPPORTED:
-        message = "A fragmented open type (16384 octets or more) is not decoded by the native engine."
-        hint = "Real PC5 frames are far smaller."
     else:
         names = {
             E_CHOICE_INDEX: f"CHOICE index {d1} beyond its {d2} alternatives",

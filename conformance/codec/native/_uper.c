@@ -38,7 +38,7 @@ enum {
     E_INT_LENGTH = 10,   /* unconstrained INTEGER with zero length */
     E_DEPTH = 11,        /* nesting deeper than MAXD */
     E_LIMIT = 12,        /* more zero-width elements than any frame can mean */
-    E_UNSUPPORTED = 13,  /* fragmented open type (not implemented here) */
+    E_UNSUPPORTED = 13,  /* not produced any more (fragmented open types are decoded); the number stays */
     E_CONSTRAINT = 20,   /* value or size outside the constraint (d1 = the value or size) */
     E_ALPHA_CONSTRAINT = 21, /* character outside the permitted alphabet (d1 = character code) */
     E_OPEN_KEY = 30,     /* open type key selects no type (d1 = key) */
@@ -201,6 +201,44 @@ static void copy_bits(uint8_t *dst, const uint8_t *buf, int64_t src, int64_t nbi
     if (nbits & 7) dst[nb - 1] &= (uint8_t)(0xFF << (8 - (nbits & 7)));
 }
 
+/* where the octets of a fragmented open type lie in the frame: segment k holds octets oct[k].. of the joined
+ * content, starting at frame bit bit[k] (used to report faults inside it at their frame bit) */
+typedef struct {
+    int64_t n, cap;
+    int64_t *bit, *oct;
+} segmap_t;
+
+static int seg_add(segmap_t *m, int64_t bit, int64_t oct) {
+    if (m->n == m->cap) {
+        int64_t cap = m->cap ? 2 * m->cap : 8;
+        int64_t *b = PyMem_Realloc(m->bit, sizeof(int64_t) * (size_t)cap);
+        if (!b) return -1;
+        m->bit = b;
+        int64_t *o = PyMem_Realloc(m->oct, sizeof(int64_t) * (size_t)cap);
+        if (!o) return -1;
+        m->oct = o;
+        m->cap = cap;
+    }
+    m->bit[m->n] = bit;
+    m->oct[m->n] = oct;
+    m->n++;
+    return 0;
+}
+
+static void seg_free(segmap_t *m) {
+    PyMem_Free(m->bit);
+    PyMem_Free(m->oct);
+    m->bit = m->oct = NULL;
+    m->n = m->cap = 0;
+}
+
+static int64_t seg_map(const segmap_t *m, int64_t b) {
+    if (b < 0 || m->n == 0) return b;
+    int64_t octet = b / 8, k = 0;
+    while (k + 1 < m->n && m->oct[k + 1] <= octet) k++;
+    return m->bit[k] + (b - 8 * m->oct[k]);
+}
+
 /* general length determinant, unaligned (X.691 11.9.3.5-11.9.3.8.4): *more = 1 when a fragment follows */
 static int rd_len(ctx_t *c, int64_t start, int64_t *len, int *more) {
     uint64_t b, b2;
@@ -358,16 +396,25 @@ static int dec_bits(ctx_t *c, int64_t *nd, int64_t start, PyObject **out) {
     return 0;
 }
 
-static int dec_octets(ctx_t *c, int64_t *nd, int64_t start, PyObject **out, int64_t *content, int64_t *length) {
+static int dec_octets(ctx_t *c, int64_t *nd, int64_t start, PyObject **out, int64_t *content, int64_t *length,
+                      segmap_t *map) {
     int64_t n, total = 0;
     int frag, more;
     PyObject *acc = NULL;
     *content = -1;
     if (rd_count(c, nd, start, &n, &frag, &more)) return -1;
     for (;;) {
-        if (n < 0 || (c->end - c->pos) / 8 < n) return fail(c, E_TRUNCATED, c->pos, 0, 0);
-        if (*content < 0) *content = c->pos;
-        else if (more || frag) *content = -2; /* fragmented: not one contiguous run */
+        if (n < 0 || (c->end - c->pos) / 8 < n) {
+            Py_XDECREF(acc);
+            return fail(c, E_TRUNCATED, c->pos, 0, 0);
+        }
+        if (*content == -1) *content = c->pos;
+        else *content = -2; /* fragmented: not one contiguous run */
+        if (map && seg_add(map, c->pos, total)) {
+            Py_XDECREF(acc);
+            PyErr_NoMemory();
+            return pyfail(c);
+        }
         if (c->build) {
             PyObject *chunk = PyBytes_FromStringAndSize(NULL, n);
             if (!chunk) {
@@ -621,6 +668,123 @@ static int dec_open_field(ctx_t *c, int64_t ni, int64_t len_octets, int64_t err_
     return 0;
 }
 
+static void finish(ctx_t *c, int64_t content, int64_t nbytes, int allow_trailing, int allow_padding, err_t **verdict);
+
+/* read the fragments of an open type (X.691 11.9.3.8) whose first length was just read into one buffer */
+static int rd_joined(ctx_t *c, int64_t start, int64_t len, int more, uint8_t **out, int64_t *total, segmap_t *map) {
+    uint8_t *buf = NULL;
+    int64_t n = 0;
+    for (;;) {
+        if ((c->end - c->pos) / 8 < len) {
+            PyMem_Free(buf);
+            return trunc_at(c);
+        }
+        uint8_t *grown = PyMem_Realloc(buf, (size_t)(n + len + 1));
+        if (!grown || seg_add(map, c->pos, n)) {
+            PyMem_Free(grown ? grown : buf);
+            PyErr_NoMemory();
+            return pyfail(c);
+        }
+        buf = grown;
+        if (len) copy_bits(buf + n, c->buf, c->pos, 8 * len);
+        c->pos += 8 * len;
+        n += len;
+        if (!more) break;
+        if (rd_len(c, start, &len, &more)) {
+            PyMem_Free(buf);
+            return -1;
+        }
+    }
+    *out = buf;
+    *total = n;
+    return 0;
+}
+
+/* decode node ni from the joined octets of a fragmented open type; every fault is reported at its frame bit.
+ * complete == 0: an open-type field (CHOICE extension alternative, SEQUENCE addition), judged as dec_open_field
+ *   judges one (the caller pushed its name; faults of length and padding belong to the container);
+ * complete == 1: the registry's open value, a complete encoding judged by finish(); its fault is kept as the
+ *   frame's open-type fault, naming the inner type.
+ * Returns 0 (value in *out when asked), 1 (complete: the inner fault was recorded), -1 (the frame stops). */
+static int dec_joined(ctx_t *c, int64_t ni, const uint8_t *buf, int64_t nbytes, const segmap_t *map, int complete,
+                      int64_t err_bit, int64_t inner_type, PyObject **out) {
+    ctx_t *s = PyMem_Calloc(1, sizeof(ctx_t));
+    if (!s) {
+        PyErr_NoMemory();
+        return pyfail(c);
+    }
+    s->p = c->p;
+    s->buf = buf;
+    s->nbytes = nbytes;
+    s->end = 8 * nbytes;
+    s->build = out != NULL;
+    s->depth = c->depth;
+    memcpy(s->path, c->path, sizeof(int64_t) * (size_t)c->depth);
+    s->items = c->items;
+    s->next_edge = c->next_edge;
+    c->next_edge = -1;
+    s->capture = c->capture;
+    s->captures = c->captures;
+    PyObject *value = NULL;
+    dec(s, ni, out ? &value : NULL);
+    c->items = s->items;
+    int r = 0;
+    if (s->pyerr) {
+        Py_XDECREF(value);
+        PyMem_Free(s);
+        return pyfail(c);
+    }
+    if (complete) {
+        err_t *verdict = NULL;
+        finish(s, 0, nbytes, 0, 0, &verdict);
+        if (verdict) {
+            Py_CLEAR(value);
+            if (!c->has_o) {
+                c->oerr = *verdict;
+                c->oerr.bit = seg_map(map, verdict->bit);
+                c->oerr.inner_type = inner_type;
+                c->has_o = 1;
+            }
+            r = 1;
+        }
+    } else if (s->failed) {
+        c->err = s->err;
+        c->err.bit = seg_map(map, s->err.bit);
+        c->failed = 1;
+        Py_CLEAR(value);
+        r = -1;
+    } else {
+        if (s->has_c && !c->has_c) {
+            c->cerr = s->cerr;
+            c->cerr.bit = seg_map(map, s->cerr.bit);
+            c->has_c = 1;
+        }
+        if (s->has_o && !c->has_o) {
+            c->oerr = s->oerr;
+            c->oerr.bit = seg_map(map, s->oerr.bit);
+            c->has_o = 1;
+        }
+        c->depth--;
+        int64_t used = s->pos, unused = 8 * nbytes - s->pos;
+        if (unused >= 8) {
+            Py_CLEAR(value);
+            fail(c, E_OPEN_LENGTH, err_bit, nbytes, (used + 7) / 8);
+            r = -1;
+        }
+        for (int64_t q = used; r == 0 && q < 8 * nbytes; q++) {
+            if (bit_at(buf, q)) {
+                Py_CLEAR(value);
+                fail(c, E_OPEN_PADDING, seg_map(map, q), 0, 0);
+                r = -1;
+            }
+        }
+    }
+    PyMem_Free(s);
+    if (out) *out = value;
+    else Py_XDECREF(value);
+    return r;
+}
+
 static int dec_choice(ctx_t *c, int64_t *nd, int64_t start, PyObject **out) {
     uint64_t e = 0, v;
     ProgramObject *p = c->p;
@@ -645,11 +809,21 @@ static int dec_choice(ctx_t *c, int64_t *nd, int64_t start, PyObject **out) {
         if (rd_len(c, start, &len, &more)) return -1;
         /* a fragmented open type that the frame really holds is not implemented; one longer than the frame is
          * decoded as far as the frame goes, like any other, and ends as a truncation or a length fault */
-        if (more && (c->end - c->pos) / 8 >= len) return fail(c, E_UNSUPPORTED, at, len, 0);
         edge = nd[W_B] + index;
         if (push(c, EDGE(p, edge)[0], c->pos)) return -1;
         c->next_edge = edge;
-        if (dec_open_field(c, EDGE(p, edge)[1], len, at, c->build ? &value : NULL)) return -1;
+        if (more && (c->end - c->pos) / 8 >= len) { /* fragmented: decoded from the joined fragments */
+            uint8_t *joined = NULL;
+            int64_t total = 0;
+            segmap_t map = {0, 0, NULL, NULL};
+            int r = rd_joined(c, start, len, more, &joined, &total, &map);
+            if (!r) r = dec_joined(c, EDGE(p, edge)[1], joined, total, &map, 0, at, -1, c->build ? &value : NULL);
+            PyMem_Free(joined);
+            seg_free(&map);
+            if (r) return -1;
+        } else if (dec_open_field(c, EDGE(p, edge)[1], len, at, c->build ? &value : NULL)) {
+            return -1;
+        }
     }
     if (c->build) {
         *out = PyTuple_Pack(2, PyTuple_GET_ITEM(p->strings, EDGE(p, edge)[0]), value);
@@ -660,7 +834,8 @@ static int dec_choice(ctx_t *c, int64_t *nd, int64_t start, PyObject **out) {
 }
 
 static int dec_open_value(ctx_t *c, int64_t *container, int64_t key, int key_ok, int64_t key_start,
-                          int64_t key_name, int64_t content, int64_t length, PyObject *raw, PyObject **out);
+                          int64_t key_name, int64_t content, int64_t length, PyObject *raw, PyObject **out,
+                          const uint8_t *joined, const segmap_t *map);
 
 static int dec_seq(ctx_t *c, int64_t *nd, int64_t start, PyObject **out) {
     ProgramObject *p = c->p;
@@ -698,15 +873,32 @@ static int dec_seq(ctx_t *c, int64_t *nd, int64_t start, PyObject **out) {
         if (binding && i == binding[1]) {
             int64_t content, length;
             int64_t *child = NODE(p, edge[1]);
-            if (dec_octets(c, child, member_start, dict ? &value : NULL, &content, &length)) goto error;
+            segmap_t map = {0, 0, NULL, NULL};
+            if (dec_octets(c, child, member_start, dict ? &value : NULL, &content, &length, &map)) {
+                seg_free(&map);
+                goto error;
+            }
             PyObject *open = NULL;
-            if (content == -2) {
-                if (!c->has_o) {
-                    capture(c, &c->oerr, E_UNSUPPORTED, member_start, length, 0);
-                    c->has_o = 1;
+            uint8_t *joined = NULL;
+            if (content == -2) { /* fragmented: the inner value is decoded from the joined fragments */
+                joined = PyMem_Malloc((size_t)length + 1);
+                if (!joined) {
+                    seg_free(&map);
+                    Py_XDECREF(value);
+                    PyErr_NoMemory();
+                    pyfail(c);
+                    goto error;
                 }
-            } else if (dec_open_value(c, nd, key, key_ok, key_start, EDGE(p, nd[W_A] + binding[0])[0], content,
-                                      length, value, dict ? &open : NULL)) {
+                for (int64_t k = 0; k < map.n; k++) {
+                    int64_t upto = k + 1 < map.n ? map.oct[k + 1] : length;
+                    if (upto > map.oct[k]) copy_bits(joined + map.oct[k], c->buf, map.bit[k], 8 * (upto - map.oct[k]));
+                }
+            }
+            int r = dec_open_value(c, nd, key, key_ok, key_start, EDGE(p, nd[W_A] + binding[0])[0], content, length,
+                                   value, dict ? &open : NULL, joined, &map);
+            PyMem_Free(joined);
+            seg_free(&map);
+            if (r) {
                 Py_XDECREF(value);
                 goto error;
             }
@@ -743,22 +935,38 @@ static int dec_seq(ctx_t *c, int64_t *nd, int64_t start, PyObject **out) {
             int64_t len;
             int more;
             if (rd_len(c, start, &len, &more)) goto error;
-            if (more && (c->end - c->pos) / 8 >= len) {
-                fail(c, E_UNSUPPORTED, c->pos, len, 0);
-                goto error;
-            }
+            int fragmented = more && (c->end - c->pos) / 8 >= len;
             int64_t content = c->pos;
             if (i < nd[W_BCOUNT]) {
                 int64_t *edge = EDGE(p, nd[W_B] + i);
                 PyObject *value = NULL;
                 if (push(c, edge[0], c->pos)) goto error;
                 c->next_edge = nd[W_B] + i;
-                if (dec_open_field(c, edge[1], len, content, dict ? &value : NULL)) goto error;
+                if (fragmented) { /* decoded from the joined fragments */
+                    uint8_t *joined = NULL;
+                    int64_t total = 0;
+                    segmap_t map = {0, 0, NULL, NULL};
+                    int r = rd_joined(c, start, len, more, &joined, &total, &map);
+                    if (!r) r = dec_joined(c, edge[1], joined, total, &map, 0, content, -1, dict ? &value : NULL);
+                    PyMem_Free(joined);
+                    seg_free(&map);
+                    if (r) goto error;
+                } else if (dec_open_field(c, edge[1], len, content, dict ? &value : NULL)) {
+                    goto error;
+                }
                 if (dict) {
                     int r = PyDict_SetItem(dict, PyTuple_GET_ITEM(p->strings, edge[0]), value);
                     Py_DECREF(value);
                     if (r) goto pyerror;
                 }
+            } else if (fragmented) { /* an addition of a later edition, in fragments: skipped */
+                uint8_t *joined = NULL;
+                int64_t total = 0;
+                segmap_t map = {0, 0, NULL, NULL};
+                int r = rd_joined(c, start, len, more, &joined, &total, &map);
+                PyMem_Free(joined);
+                seg_free(&map);
+                if (r) goto error;
             } else { /* an addition of a later edition: skipped, as X.691 lets a receiver do */
                 if ((c->end - c->pos) / 8 < len) {
                     trunc_at(c);
@@ -849,7 +1057,7 @@ static int dec_node(ctx_t *c, int64_t ni, PyObject **out) {
         return dec_bits(c, nd, start, out);
     case K_OCTETS: {
         int64_t content, length;
-        return dec_octets(c, nd, start, out, &content, &length);
+        return dec_octets(c, nd, start, out, &content, &length, NULL);
     }
     case K_KMSTR:
         return dec_kmstr(c, nd, start, out);
@@ -929,7 +1137,8 @@ static void finish(ctx_t *c, int64_t content, int64_t nbytes, int allow_trailing
 }
 
 static int dec_open_value(ctx_t *c, int64_t *container, int64_t key, int key_ok, int64_t key_start,
-                          int64_t key_name, int64_t content, int64_t length, PyObject *raw, PyObject **out) {
+                          int64_t key_name, int64_t content, int64_t length, PyObject *raw, PyObject **out,
+                          const uint8_t *joined, const segmap_t *map) {
     ProgramObject *p = c->p;
     int64_t *b = p->bind + container[W_OPEN];
     int64_t count = b[2];
@@ -949,6 +1158,18 @@ static int dec_open_value(ctx_t *c, int64_t *container, int64_t key, int key_ok,
             capture(c, &c->oerr, E_OPEN_KEY, key_start, key, 0);
             c->path[c->depth - 1] = saved;
             c->has_o = 1;
+        }
+        return 0;
+    }
+    if (joined) {
+        PyObject *value = NULL;
+        int r = dec_joined(c, root, joined, length, map, 1, 0, type_name, out ? &value : NULL);
+        if (r < 0) return -1;
+        if (r == 0 && out) {
+            *out = PyObject_CallFunctionObjArgs(p->open_value, PyTuple_GET_ITEM(p->strings, type_name), value, raw,
+                                                NULL);
+            Py_DECREF(value);
+            if (!*out) return pyfail(c);
         }
         return 0;
     }
