@@ -34,7 +34,7 @@ from .models import (
     Role,
     Text,
 )
-from .yamlsrc import Document, listing, load_yaml, out_of_bounds, suggest, validate
+from .yamlsrc import Document, listing, load_yaml, out_of_bounds, read_data_file, suggest, validate
 
 DATA_DIR = STANDARDS_DATA_DIR
 FRAMEWORK_FILE = DATA_DIR / "framework.yaml"
@@ -357,7 +357,8 @@ def load_catalogue(
     documents = []
     digest = hashlib.sha256()
     for path in [framework_file, *files]:
-        digest.update(path.name.encode() + b"\0" + path.read_bytes() + b"\0")
+        # only regular UTF-8 files of bounded size (a FIFO named *.yaml would block; the bytes are the file's own)
+        digest.update(path.name.encode() + b"\0" + read_data_file(path, "catalogue file").encode() + b"\0")
     catalogue_ids: dict[str, SourceLocation] = {}
     for path in files:
         document = load_yaml(path)

@@ -15,7 +15,7 @@ import sys
 from pathlib import Path
 
 from ..errors import InputError, SourceLocation, UsageError
-from ..transports.offline import Frame, frames_from_content, parse_hex
+from ..transports.offline import Frame, check_recording, frames_from_content, parse_hex
 
 
 def _is_file(path: Path) -> bool:
@@ -26,12 +26,22 @@ def _is_file(path: Path) -> bool:
         return False
 
 
+def _exists(path: Path) -> bool:
+    try:
+        return path.exists()
+    except (OSError, ValueError):
+        return False
+
+
 def read_frames(argument: str) -> list[Frame]:
     """Turn a command-line INPUT argument into frames (see module docstring)."""
     if argument == "-":
         return frames_from_content(sys.stdin.buffer.read(), "stdin")
     path = Path(argument)
+    if _exists(path) and not _is_file(path):  # a folder, FIFO or device: named as such, never read
+        check_recording(path)
     if _is_file(path):
+        check_recording(path)  # at most MAX_RECORDING_BYTES
         try:
             content = path.read_bytes()
         except OSError as exc:
@@ -41,7 +51,8 @@ def read_frames(argument: str) -> list[Frame]:
         return [Frame("argument", parse_hex(argument))]
     except ValueError as exc:
         raise UsageError(
-            f"INPUT {argument[:60]!r} is neither an existing file nor a hex string ({exc}).",
+            f"INPUT {argument if len(argument) <= 200 else argument[:200] + '…'} is neither an existing file nor a "
+            f"hex string ({exc}).",
             hint="Give a path to a file of bytes or hex lines, a hex string such as 800b00000802011a195b1b1bc0, "
             "or '-'.",
         ) from None

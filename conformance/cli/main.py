@@ -29,7 +29,7 @@ from ..network import framing
 from ..standards import editions
 from ..transports.offline import Frame
 from .inputs import read_frames
-from .util import err, guard, out, report_error
+from .util import err, guard, out, report_error, write_output
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -189,6 +189,8 @@ def decode(
                 decoded, extra = _decode_frame(frame, chosen, type_name, framing.Framing(framing_name))
             except ConformanceError as exc:
                 if len(frames) == 1:
+                    if frame.source != "argument":  # a file: name it (a frame given as hex needs no name)
+                        exc.message = f"{frame.source}: {exc.message}"
                     raise
                 failures += 1
                 report_error(exc, prefix=f"{frame.source}: ")
@@ -325,13 +327,13 @@ def encode(
             if output is None:
                 sys.stdout.buffer.write(encoded[0])
             else:
-                output.write_bytes(encoded[0])
+                write_output(output, encoded[0])
             return
         text = "".join(f"{item.hex()}\n" for item in encoded)
         if output is None:
             sys.stdout.write(text)
         else:
-            output.write_text(text, encoding="ascii")
+            write_output(output, text)
 
 
 # ------------------------------------------------------------------------------------------------- identify
@@ -368,7 +370,7 @@ def identify_command(framing_name: str, output_format: str, input_arg: str) -> N
             others = [match for match in matches if match != preferred]
             summary = f"{preferred}" + (f" (also matches: {', '.join(others)})" if others else "")
             table = Table(
-                title=f"{frame.source} ({len(payload)} bytes): {summary if matches else 'no matching edition'}",
+                title=cell(f"{frame.source} ({len(payload)} bytes): {summary if matches else 'no matching edition'}"),
                 title_justify="left",
             )
             table.add_column("edition")

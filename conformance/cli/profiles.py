@@ -40,7 +40,7 @@ from ..catalogue.profiles import PROFILES_DIR
 from ..catalogue.views import document_coverage, framework_coverage
 from ..engine.console import DataConsole, json_text
 from ..errors import ConformanceError, ExitCode
-from .util import guard
+from .util import guard, write_output
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -397,7 +397,7 @@ def _write(text: str, output: Path | None) -> None:
     if output is None:
         click.echo(text, nl=False)
     else:
-        output.write_text(text, encoding="utf-8")
+        write_output(output, text)
         err.print(f"wrote {output}")
 
 

@@ -19,7 +19,7 @@ import click
 from ..engine.console import json_text
 from ..errors import ExitCode, UsageError
 from ..reports import FORMATS
-from .util import err, guard, out
+from .util import err, guard, make_folder, out, write_output
 
 
 def _load(source: Path, waivers: Path | None, clause_map: Path | None = None) -> dict[str, Any]:
@@ -45,8 +45,7 @@ def _emit(text: str, output: Path | None) -> None:
     if output is None:
         click.echo(text, nl=False)
     else:
-        output.parent.mkdir(parents=True, exist_ok=True)
-        output.write_text(text, encoding="utf-8")
+        write_output(output, text, parents=True)
         err.print(f"wrote {output}")
 
 
@@ -92,7 +91,7 @@ def render_command(source: Path, fmt: str, output: Path | None, waivers: Path | 
         report = _load(source, waivers, clause_map)
         if fmt == "all":
             folder = output or (source if source.is_dir() else source.parent)
-            folder.mkdir(parents=True, exist_ok=True)
+            make_folder(folder)
             written = write_formats(report, folder)
             err.print(f"wrote {', '.join(path.name for path in written)} into {folder}")
         else:

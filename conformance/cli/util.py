@@ -12,12 +12,13 @@ import os
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
+from pathlib import Path
 from typing import Any
 
 import click
 
 from ..engine.console import DataConsole, markup
-from ..errors import ConformanceError, ExitCode
+from ..errors import ConformanceError, ExitCode, UsageError
 
 #: Every command prints through these: strings are data, printed literally (``engine.console``).
 out = DataConsole(soft_wrap=True)
@@ -27,6 +28,34 @@ err = DataConsole(stderr=True, soft_wrap=True)
 def report_error(exc: ConformanceError, prefix: str = "") -> None:
     """Print one error paragraph to stderr."""
     err.print(markup("[bold red]error:[/] {}{}", prefix, exc.describe()))
+
+
+def write_output(path: Path, data: str | bytes, *, parents: bool = False) -> None:
+    """Write a command's output file (``-o``); a path that cannot be written (its folder missing, a folder, under a
+    regular file, no permission) is a :class:`UsageError` (exit 2) naming it. ``parents``: create missing folders."""
+    try:
+        if parents:
+            path.parent.mkdir(parents=True, exist_ok=True)
+        if isinstance(data, bytes):
+            path.write_bytes(data)
+        else:
+            path.write_text(data, encoding="utf-8")
+    except OSError as exc:
+        raise UsageError(
+            f"Cannot write {path}: {exc.strerror or exc}.",
+            hint="Give -o a file in a folder you can write (not a folder, not a path under a file).",
+        ) from None
+
+
+def make_folder(path: Path) -> None:
+    """Create an output folder (and its parents); one that cannot be created is a :class:`UsageError` naming it."""
+    try:
+        path.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise UsageError(
+            f"Cannot create the folder {path}: {exc.strerror or exc}.",
+            hint="Give a folder you can write (not under /proc, not inside a file).",
+        ) from None
 
 
 @contextmanager

@@ -16,7 +16,7 @@ from typing import Any
 import click
 
 from ..engine.console import DataConsole, markup
-from ..errors import ExitCode, VectorArgumentError
+from ..errors import ExitCode, UsageError, VectorArgumentError
 from ..standards import CORPUS_DIR
 from ..standards import messages as message_table
 from ..standards.editions import edition_ids
@@ -118,7 +118,12 @@ def generate_command(edition: str, type_arg: str, mode: str, count: int, seed: i
             for line in lines:
                 click.echo(line)
         else:
-            corpus.write_records(records, Path(output))
+            try:  # creates missing folders; a path under a regular file or a folder is a usage error naming it
+                corpus.write_records(records, Path(output))
+            except OSError as exc:
+                raise UsageError(
+                    f"Cannot write {output}: {exc.strerror or exc}.", hint="Give -o a file in a folder you can write."
+                ) from None
         classes = Counter(record["class"] for record in records)
         summary = ", ".join(f"{name} {number}" for name, number in sorted(classes.items()))
         err.print(f"{len(records)} vector(s) generated and verified ({summary or 'none'}).")

@@ -63,7 +63,13 @@ def generate_keys(prefix: Path, *, passphrase: bytes | None = None, force: bool 
     for path in (private_path, public_path):
         if path.exists() and not force:
             raise UsageError(f"{path} already exists.", hint="Choose another --out prefix, or give --force.")
-    private_path.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        private_path.parent.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise UsageError(
+            f"Cannot write {private_path}: its folder cannot be created ({exc.strerror or exc}).",
+            hint="Give --out a prefix in a folder you can write (not under a file).",
+        ) from None
     key = Ed25519PrivateKey.generate()
     encryption: serialization.KeySerializationEncryption = (
         serialization.BestAvailableEncryption(passphrase) if passphrase else serialization.NoEncryption()

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import importlib
 import re
+import stat
 import struct
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
@@ -21,7 +22,7 @@ from pathlib import Path
 from typing import Any, ClassVar
 from urllib.parse import unquote
 
-from ..errors import InputError, SourceLocation, TransportError
+from ..errors import ConfigurationError, InputError, SourceLocation, TransportError
 from ..network.framing import Framing
 from .base import Capabilities, Received, TargetUrl, Transport, UrlParameter, framing_parameter, whole
 
@@ -101,7 +102,35 @@ def _path(target: TargetUrl) -> Path:
     return path
 
 
+#: The largest recording read (a ``file://`` or ``pcap://`` target, a ``decode`` / ``identify`` INPUT file).
+MAX_RECORDING_BYTES = 1 << 30
+
+
+def check_recording(path: Path) -> None:
+    """Refuse, before reading anything, what is not a regular file of at most :data:`MAX_RECORDING_BYTES`: a folder,
+    a FIFO (which would block) or a device such as ``/dev/zero`` (which never ends) is a :class:`ConfigurationError`
+    (exit 2) naming the path. A path that cannot be examined is left to the read that follows."""
+    try:
+        info = path.stat()
+    except (OSError, ValueError):
+        return
+    if not stat.S_ISREG(info.st_mode):
+        kind = "a folder" if stat.S_ISDIR(info.st_mode) else "not a regular file (a FIFO, socket or device)"
+        raise ConfigurationError(
+            f"{path} is {kind}: a recording is read from a file.",
+            source=SourceLocation(str(path)),
+            hint="Give a file of hex lines, one raw frame, or a pcap capture.",
+        )
+    if info.st_size > MAX_RECORDING_BYTES:
+        raise ConfigurationError(
+            f"{path} is {info.st_size} bytes; a recording may be at most {MAX_RECORDING_BYTES} bytes.",
+            source=SourceLocation(str(path)),
+            hint="Split the recording into smaller files.",
+        )
+
+
 def _read(path: Path) -> bytes:
+    check_recording(path)
     try:
         return path.read_bytes()
     except OSError as exc:
@@ -132,8 +161,8 @@ class FileTransport(Transport):
         mtime = self.path.stat().st_mtime
         try:
             frames = frames_from_content(content, self.path.name)
-        except InputError as exc:
-            raise TransportError(exc.message, hint=exc.hint) from None
+        except InputError as exc:  # named by its full path: the file name alone may be ambiguous
+            raise TransportError(f"{exc.message} (recording {self.path})", hint=exc.hint) from None
         self._records = [
             Received(raw=frame.data, wall_time=mtime, monotonic=0.0, peer=frame.source) for frame in frames
         ]

@@ -33,7 +33,7 @@ from typing import Any
 
 from .. import __version__
 from ..codec import jsonvalue
-from ..errors import ConfigurationError, FramingError, VectorArgumentError
+from ..errors import ConfigurationError, FramingError, SourceLocation, VectorArgumentError
 from ..network import dsmp
 from ..standards import CORPUS_DIR
 from ..standards import messages as message_table
@@ -409,14 +409,29 @@ def corpus_files(path: Path) -> list[Path]:
 def iter_records(path: Path) -> Iterator[tuple[Path, int, dict[str, Any] | None, str]]:
     """Yield (file, line number, record or None, parse error) for every line of a corpus file or folder."""
     for file in corpus_files(path):
-        with file.open(encoding="utf-8") as handle:
-            for number, line in enumerate(handle, start=1):
+        if not file.is_file():  # a FIFO would block, a device (/dev/zero) never end: refused, not read
+            kind = "not a regular file (a folder, FIFO or device)" if file.exists() else "not found"
+            raise ConfigurationError(
+                f"{file} is {kind}; a corpus is read from *.jsonl files.",
+                source=SourceLocation(str(file)),
+                hint="Give a corpus file or a folder of them.",
+            )
+        with file.open("rb") as handle:
+            for number, raw in enumerate(handle, start=1):
+                try:
+                    line = raw.decode("utf-8")
+                except UnicodeDecodeError as exc:
+                    yield file, number, None, f"not UTF-8 text (byte {exc.start} of the line)"
+                    continue
                 if not line.strip():
                     continue
                 try:
                     record = json.loads(line)
                 except json.JSONDecodeError as exc:
                     yield file, number, None, f"not JSON: {exc.msg} at column {exc.colno}"
+                    continue
+                except RecursionError:
+                    yield file, number, None, "not JSON this toolkit reads: nested too deeply"
                     continue
                 if not isinstance(record, dict):
                     yield file, number, None, "a record must be a JSON object"
