@@ -221,3 +221,93 @@ def _names(output: str, path: Path) -> bool:
     message about a file inside a hostile folder names the folder as the start of the file's path). Whitespace is
     ignored: a table title or a long message may be wrapped at the console's width."""
     return "".join(literal(path).split()) in "".join(output.split())
+
+
+# ------------------------------------------------------------------------------------------------ hostile text
+#: Hostile text given where a command takes a name, an id, an expression or a URL ({T}); the other values are good.
+TEXT_SLOTS: dict[str, list[list[str]]] = {
+    "decode": [["decode", "-e", "{T}", "{HEX}"], ["decode", "-e", "csae53-2020", "--type", "{T}", "{HEX}"],
+               ["decode", "-e", "csae53-2020", "{T}"]],
+    "encode": [["encode", "-e", "{T}", "{JSON}"], ["encode", "-e", "csae53-2020", "--type", "{T}", "{JSON}"],
+               ["encode", "-e", "csae53-2020", "{T}"]],
+    "identify": [["identify", "{T}"]],
+    "pics check": [["pics", "check", "--profile", "{T}", "{PICS}"]],
+    "pics template": [["pics", "template", "--profile", "{T}"]],
+    "pixit check": [["pixit", "check", "--profile", "{T}", "{PICS}"]],
+    "pixit template": [["pixit", "template", "--profile", "{T}"]],
+    "plan": [["plan", "--profile", PROFILE, "--pics", "{PICS}", "-k", "{T}"],
+             ["plan", "--profile", "{T}", "--pics", "{PICS}"]],
+    "profiles show": [["profiles", "show", "{T}"]],
+    "profiles validate": [["profiles", "validate", "{T}"]],
+    "run": [["run", "--profile", "{T}", "--target", "{REC_URL}", "--out", "{FRESH}"],
+            ["run", "--profile", PROFILE, "--target", "{T}", "--pics", "{PICS}", "--out", "{FRESH}"],
+            ["run", "--profile", PROFILE, "--target", "sim://rsu?{T}", "--out", "{FRESH}"],
+            ["run", "--profile", PROFILE, "--target", "{REC_URL}", "--pics", "{PICS}", "-k", "{T}", "--out",
+             "{FRESH}"],
+            ["run", "--profile", PROFILE, "--target", "{REC_URL}", "--pics", "{PICS}", "--edition", "{T}", "--out",
+             "{FRESH}"]],
+    "sim rsu": [["sim", "rsu", "--send-to", "127.0.0.1:9", "--fault", "{T}"],
+                ["sim", "rsu", "--send-to", "127.0.0.1:9", "--rates", "{T}"],
+                ["sim", "rsu", "--send-to", "{T}"], ["sim", "rsu", "--send-to", "127.0.0.1:9", "--bind", "{T}"],
+                ["sim", "rsu", "--print-pics", "--profile", "{T}"]],
+    "sim obu": [["sim", "obu", "--send-to", "127.0.0.1:9", "--fault", "{T}"],
+                ["sim", "obu", "--send-to", "127.0.0.1:9", "--rates", "{T}"],
+                ["sim", "obu", "--send-to", "{T}:9"], ["sim", "obu", "--send-to", "127.0.0.1:9", "--bind", "{T}"],
+                ["sim", "obu", "--print-pics", "--profile", "{T}"]],
+    "vectors generate": [["vectors", "generate", "-e", "{T}", "--type", "MessageFrame"],
+                         ["vectors", "generate", "-e", "csae53-2020", "--type", "{T}"]],
+    "vectors show": [["vectors", "show", "{T}"]],
+}  # fmt: skip
+#: Options whose hostile value may be accepted: a -k expression that selects nothing is not an error.
+MAY_ACCEPT = ("-k",)
+TEXTS = {
+    "markup": "[/x][bold]:100: :smile: \x1b[31m\u202e",
+    "long": "[/x]:100:" + "L" * 5000,
+    "url-like": "[/x]://h:100:?a=[bold]&b=\x07#frag",
+}
+
+
+def test_every_text_option_is_reviewed() -> None:
+    """Each option taking free text (a name, id, expression, address) of each command has a TEXT_SLOTS template."""
+    missing = []
+    for name in _commands(main):
+        command: click.Command = main
+        for part in name.split():
+            assert isinstance(command, click.Group)
+            found = command.get_command(click.Context(command), part)
+            assert found is not None
+            command = found
+        for param in command.params:
+            if not isinstance(param, click.Option) or type(param.type) is not click.types.StringParamType:
+                continue
+            used = [args for args in TEXT_SLOTS.get(name, []) if any(opt in args for opt in param.opts)]
+            if not any("{T}" in args[args.index(opt) + 1] for args in used for opt in param.opts if opt in args):
+                missing.append(f"{name} {param.opts[0]}")
+    assert missing == [], f"free-text options without a hostile-text review: {missing}"
+
+
+def _text_cases() -> list[tuple[str, int]]:
+    return [(command, index) for command, slots in TEXT_SLOTS.items() for index in range(len(slots))]
+
+
+@pytest.mark.parametrize(("command", "index"), _text_cases(), ids=[f"{c}#{i}" for c, i in _text_cases()])
+def test_hostile_text_arguments(command: str, index: int, files: dict[str, str], tmp_path: Path) -> None:
+    problems: list[str] = []
+    for kind, text in TEXTS.items():
+        fresh = tmp_path / f"fresh-{kind}"
+        args = [part.replace("{T}", text).replace("{FRESH}", str(fresh)) for part in TEXT_SLOTS[command][index]]
+        args = [files.get(part, part) for part in args]
+        args = [part.replace("{REC_URL}", files["{REC_URL}"]) for part in args]
+        code, output = _invoke(args)
+        where = f"[{kind}] v2xc {' '.join(args)[:300]!r} → exit {code}: {output[-1500:]}"
+        template = TEXT_SLOTS[command][index]
+        may_accept = template[template.index("{T}") - 1] in MAY_ACCEPT if "{T}" in template else False
+        if "Traceback" in output or "internal error" in output:
+            problems.append(f"traceback or internal error {where}")
+        elif code not in ((0, 1, 2) if may_accept else (1, 2)):
+            problems.append(f"hostile text accepted or not a usage error {where}")
+        elif not may_accept and "[/x]" not in output.lower():  # (a KIND of --rates is named upper-case)
+            problems.append(f"the refusal does not show the text literally (markup applied?) {where}")
+        if any(ch in output for ch in ("\x1b", "\x07", "\u202e")) or "💯" in output or "😄" in output:
+            problems.append(f"raw control character or emoji in the output {where}")
+    assert not problems, "\n\n".join(problems)

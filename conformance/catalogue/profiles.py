@@ -69,19 +69,19 @@ class ProfileSource:
         """Return the file of profile ``name`` (an id or a path to a .yaml file)."""
         candidate = Path(name)
         if candidate.suffix in SUFFIXES:
-            if candidate.is_file():
+            if _is_file(candidate):
                 return candidate
             raise CatalogueError(f"Profile file not found: {name}", source=where or SourceLocation(name))
         if near is not None:
             for suffix in SUFFIXES:
-                if (near / f"{name}{suffix}").is_file():
+                if _is_file(near / f"{name}{suffix}"):
                     return near / f"{name}{suffix}"
         files = self.files()
         if name in files:
             return files[name]
         for suffix in SUFFIXES:
             path = PROFILES_DIR / f"{name}{suffix}"
-            if path.is_file():
+            if _is_file(path):
                 return path
         known = sorted(files)
         raise CatalogueError(
@@ -93,6 +93,14 @@ class ProfileSource:
     def holds(self, path: Path) -> bool:
         """True when ``path`` is a file directly in ``directory`` or one of the ``extra`` directories."""
         return path.parent in {d.resolve() for d in (self.directory, *self.extra)}
+
+
+def _is_file(path: Path) -> bool:
+    """``Path.is_file`` that takes a name the system refuses (too long, a NUL) as "no such file"."""
+    try:
+        return path.is_file()
+    except (OSError, ValueError):
+        return False
 
 
 def _matches(pattern: str, requirement_id: str) -> bool:

@@ -11,6 +11,7 @@ from __future__ import annotations
 import contextlib
 import json
 import os
+import socket
 import sys
 import threading
 import time
@@ -19,7 +20,7 @@ from pathlib import Path
 import click
 
 from ..devices import DEVICES, DeviceConfig, faults_for, parse_faults, parse_rates
-from ..errors import ConformanceError
+from ..errors import ConformanceError, UsageError
 from ..network.framing import Framing
 from .profiles import overlay_options
 from .util import FiniteFloat, report_error
@@ -30,6 +31,18 @@ def _address(text: str) -> tuple[str, int]:
     if not host or not port.isdigit() or not 0 < int(port) < 65536:
         raise click.BadParameter(f"{text!r} is not HOST:PORT (e.g. 127.0.0.1:15000)", param_hint="--send-to")
     return host, int(port)
+
+
+def _usable_host(host: str, option: str) -> str:
+    """``host`` when this machine can resolve it (an IP address or a known name), else a UsageError naming it."""
+    try:
+        socket.getaddrinfo(host, None, type=socket.SOCK_DGRAM)
+    except (OSError, UnicodeError, ValueError, TypeError):
+        raise UsageError(
+            f"{option} {host!r} is not an address this machine can use.",
+            hint="Give an IP address or a host name, e.g. 127.0.0.1.",
+        ) from None
+    return host
 
 
 def _run(
@@ -76,11 +89,12 @@ def _run(
         raise click.UsageError("--send-to HOST:PORT is required (where the device sends its frames).")
     cls = DEVICES[device]
     try:
+        send_host, send_port = _address(send_to)
         config = DeviceConfig(
-            send_to=_address(send_to),
+            send_to=(_usable_host(send_host, "--send-to"), send_port),
             listen=listen,
             ut_port=None if no_ut else ut_port,
-            bind=bind,
+            bind=_usable_host(bind, "--bind"),
             edition=edition,
             framing=Framing(framing),
             rates=parse_rates(rates, cls.DEFAULT_RATES),
