@@ -3,8 +3,10 @@
 The commands are discovered from the click group, and each must appear in :data:`SLOTS`, which says where it takes
 a file, a folder or an output path; a new command without an entry fails :func:`test_every_command_is_reviewed`.
 Each input slot is given, in turn: a path that does not exist and holds markup, an emoji code and a terminal escape;
-a FIFO; ``/dev/zero``; a folder; a non-UTF-8 file; a file nested 10⁵ deep; a folder of such files. Each output slot
-is given a path whose parent does not exist, a folder, and a path under a regular file. The command must not leave a
+a FIFO; ``/dev/zero``; a folder; a non-UTF-8 file; a file nested 10⁵ deep; a YAML alias bomb; 20 MB of NUL bytes; an
+empty file; a folder of such files. Each output slot is given a path whose parent does not exist, a folder, and a
+path under a regular file. Options that take free text get markup, emoji codes, control and bidirectional
+characters and 5000 characters (:data:`TEXT_SLOTS`). The command must not leave a
 traceback or an "internal error" (exit 3 is for the device or the harness, not for a bad file), must exit with a
 code from the README's table, must not hang on the FIFO or read ``/dev/zero`` without end, and when it refuses the
 input it must name the path as it is (control characters escaped, no markup or emoji applied).
@@ -110,6 +112,15 @@ def _hostile_inputs(base: Path) -> dict[str, Path]:
     binary.write_bytes(b"\xff\xfe\x00\x9b[31m\xc3(" * 10)
     deep = inputs / f"x] deep {MARKUP}.json"
     deep.write_text("[" * 100_000 + "]" * 100_000, encoding="utf-8")
+    bomb = inputs / f"x] bomb {MARKUP}.yaml"  # billion laughs: aliases that expand to 10^9 items
+    levels = ['a0: &a0 ["lol","lol","lol","lol","lol","lol","lol","lol","lol","lol"]']
+    levels += [f"a{i}: &a{i} [{','.join([f'*a{i - 1}'] * 10)}]" for i in range(1, 9)]
+    bomb.write_text("\n".join(levels) + "\n", encoding="utf-8")
+    large = inputs / f"x] large {MARKUP}.yaml"  # 20 MB of NUL bytes (sparse: no disk used)
+    with large.open("wb") as handle:
+        handle.truncate(20 * 1024 * 1024)
+    empty = inputs / f"x] empty {MARKUP}.yaml"
+    empty.write_bytes(b"")
     full = inputs / f"x] full {MARKUP}"  # a folder of hostile files, for the options that take a folder
     full.mkdir()
     os.mkfifo(full / "fifo.yaml")
@@ -118,7 +129,8 @@ def _hostile_inputs(base: Path) -> dict[str, Path]:
     (full / "deep.yaml").write_text("[" * 100_000 + "]" * 100_000, encoding="utf-8")
     (full / "deep.json").write_text("[" * 100_000 + "]" * 100_000, encoding="utf-8")
     return {"missing": missing, "fifo": fifo, "dev-zero": Path("/dev/zero"), "folder": folder, "non-utf8": binary,
-            "deep": deep, "folder-of-hostile-files": full}  # fmt: skip
+            "deep": deep, "alias-bomb": bomb, "large": large, "empty": empty,
+            "folder-of-hostile-files": full}  # fmt: skip
 
 
 def _hostile_outputs(base: Path) -> dict[str, Path]:
