@@ -243,3 +243,16 @@ def test_the_folder_copies_are_signed_and_a_link_in_place_of_one_is_refused(
     (out / "pixit.yaml").symlink_to(pixit)  # the original, secret included: still not read through a link
     done = v2xc("run", "--resume", str(out), "--pixit", str(pixit))
     assert done.returncode == 2 and "symbolic link" in done.stderr, done.stderr
+
+
+def test_a_pixit_inside_the_out_folder_is_never_overwritten_by_its_redacted_copy(tmp_path: Path) -> None:
+    out = tmp_path / "run"
+    out.mkdir()
+    pixit = _pixit(out / "pixit.yaml")
+    original = pixit.read_bytes()
+    done = v2xc(
+        "run", "--profile", PROFILE, "--target", f"file://{_recording(tmp_path)}", "--pics", str(_pics(tmp_path)),
+        "--pixit", str(pixit), "--out", str(out),
+    )  # fmt: skip
+    assert done.returncode == 2 and "would overwrite it with its secrets redacted" in done.stderr, done.stderr
+    assert pixit.read_bytes() == original and not (out / "journal.ndjson").exists()

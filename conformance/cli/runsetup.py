@@ -210,6 +210,13 @@ def prepare(
             f"{out_dir} already holds a run.",
             hint=f"Continue it with `v2xc run --resume {out_dir}`, or give another --out.",
         )
+    for given, name in ((clause_map, CLAUSE_MAP_FILE), (pics_path, "pics.yaml"), (pixit_path, PIXIT_FILE)):
+        if given is not None and (out_dir / name).resolve() == given.resolve():  # the copy would replace it
+            raise UsageError(
+                f"{given} is where the run folder keeps its own copy ({name}); the run would overwrite it"
+                + (" with its secrets redacted." if name == PIXIT_FILE else "."),
+                hint="Keep the lab's files outside the run folder, or give another --out.",
+            )
     if clause_map is not None:
         shutil.copyfile(clause_map, out_dir / CLAUSE_MAP_FILE)
     pics_copy = out_dir / "pics.yaml"
