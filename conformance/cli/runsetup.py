@@ -54,6 +54,7 @@ from ..catalogue.pics import REDACTED
 from ..catalogue.profiles import resolved_profile_data
 from ..catalogue.yamlsrc import dump_yaml, load_yaml, read_data_file, validate
 from ..checks import registered_checks
+from ..codec import native as native_codec
 from ..devices.reference_pics import reference_pics_yaml, reference_role  # importing devices registers sim://
 from ..engine.runner import CheckCall, PlannedCase
 from ..engine.timing import TimingBudget
@@ -248,7 +249,9 @@ def prepare(
     review = plan.review
     metadata: dict[str, Any] = {
         "run_id": run_id,
-        "tool": {"name": "v2x-conformance", "version": __version__},
+        # which codec judged the frames (the native engine and the Python path give the same verdicts; the
+        # native one also decodes what asn1tools cannot: ARCHITECTURE.md "The native engine")
+        "tool": {"name": "v2x-conformance", "version": __version__, "codec": native_codec.status()},
         "created": datetime.now(UTC).isoformat(timespec="seconds"),
         "profile": {
             "id": profile.id,
