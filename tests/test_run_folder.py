@@ -188,30 +188,63 @@ def test_a_run_without_secrets_resumes_with_no_option_from_a_relative_path(tmp_p
     assert _verdicts(out) == verdicts and len(_case_records(out)) == len(verdicts)
 
 
-def test_a_lab_profile_resumes_without_the_lab_profile_folder(tmp_path: Path) -> None:
-    """The folder keeps the profile as resolved (its extends merged): the lab's profile folder may be gone."""
+LAB_CATALOGUE = """\
+catalogue:
+  id: lab-extra
+  title: {zh: 实验室补充要求, en: Lab additions}
+requirements:
+  - id: LAB/MAP/TX/DECODE-LAB
+    standard: T/CSAE 53-2020
+    title: {zh: MAP解码（实验室）, en: "MAP decodes, lab copy"}
+    purpose: {zh: 验证MAP可解码。, en: "Verify MAP decodes."}
+    references: [{document: lab procedure LP-8, clause: "§1", verified: false}]
+    framework: [ICT-2018/protocols-devices]
+    roles: [RSU]
+    level: conditional
+    condition: RSU.TX.MAP
+    checks:
+      - id: message.rate
+        parameters:
+          message: {value: MAP}
+          max_interval_ms: {value: 1050, unit: ms, min: 1}
+"""
+
+
+def test_a_lab_profile_and_catalogue_resume_and_render_without_the_lab_folders(tmp_path: Path) -> None:
+    """The folder keeps the profile as resolved (its extends merged) and copies of the lab's requirement files:
+    the lab's profile and catalogue folders may be gone when the run is resumed or its report rendered."""
     lab = tmp_path / "lab-profiles"
     lab.mkdir()
     (lab / "lab-rsu.yaml").write_text(
         "profile:\n  id: lab-rsu\n  title: {zh: 实验室, en: Lab RSU}\n  extends: [csae53-2020-rsu]\n"
+        "  include: [LAB/MAP/TX/DECODE-LAB]\n"
         "  exclude: ['CSAE53-2020/RSM/*']\n  parameters:\n    observation_window_s: {value: 2}\n",
         encoding="utf-8",
     )
+    catalogue = tmp_path / "lab-catalogue"
+    catalogue.mkdir()
+    (catalogue / "lab.yaml").write_text(LAB_CATALOGUE, encoding="utf-8")
     recording, pics = _recording(tmp_path), _pics(tmp_path)
     pics.write_text(pics.read_text(encoding="utf-8").replace(f"profile: {PROFILE}", "profile: lab-rsu"), "utf-8")
     out = tmp_path / "run"
     first = v2xc(
-        "run", "--profile", "lab-rsu", "--profiles-path", str(lab), "--target", f"file://{recording}",
-        "--pics", str(pics), "--out", str(out),
+        "run", "--profile", "lab-rsu", "--profiles-path", str(lab), "--catalogue-path", str(catalogue),
+        "--target", f"file://{recording}", "--pics", str(pics), "--out", str(out),
     )  # fmt: skip
     assert first.returncode in FINISHED, first.stdout[-2000:] + first.stderr
     verdicts = _verdicts(out)
-    assert not [case for case in verdicts if "/RSM/" in case]
+    assert not [case for case in verdicts if "/RSM/" in case] and "LAB/MAP/TX/DECODE-LAB" in verdicts
+    assert (out / "catalogue" / "1" / "lab.yaml").read_text(encoding="utf-8") == LAB_CATALOGUE
     _cut(out, 3)
     shutil.rmtree(lab)
+    shutil.rmtree(catalogue)
     done = v2xc("run", "--resume", str(out))
     assert done.returncode in FINISHED, done.stdout[-2000:] + done.stderr
     assert _verdicts(out) == verdicts
+    rendered = v2xc("report", "render", str(out), "--format", "json")
+    assert rendered.returncode == 0, rendered.stderr
+    case = next(c for c in json.loads(rendered.stdout)["campaign"] if c["requirement_id"] == "LAB/MAP/TX/DECODE-LAB")
+    assert case["title"]["en"] == "MAP decodes, lab copy"
 
 
 def test_every_bundled_profile_resolves_to_a_standalone_copy_that_means_the_same(tmp_path: Path) -> None:

@@ -12,6 +12,8 @@ Run folder layout (read by the reports, documented in README.md "Run folder"):
                          profile file); the plan is made from it, and ``--resume`` plans from it again
 ``pixit.yaml``           with ``--pixit``: the lab parameters given, every ``sensitive`` value replaced by
                          ``***redacted***`` (no secret is written into the folder)
+``catalogue/N/``         with ``--catalogue-path``: copies of the lab's requirement files (overlay N, in order),
+                         which ``--resume`` and ``v2xc report render`` load instead of the lab's folders
 ``.lock``                the writer lock (``folderlock``), not an artefact: not signed
 =======================  ====================================================================================
 
@@ -19,7 +21,6 @@ A run folder is self-contained: ``run.json`` names its copies by file name, rela
 leaves the folder is refused), so ``--resume`` works from any path and after the folder was moved. A run whose
 PIXIT had sensitive values resumes with ``--pixit FILE`` (the file it started with: its other values must equal
 ``pixit.yaml``, and its secrets are used); without it, resume stops with exit 2 naming the sensitive items.
-The lab's catalogue overlays (``--catalogue-path``) are still referenced by path.
 """
 
 from __future__ import annotations
@@ -49,7 +50,7 @@ from ..catalogue import (
     make_plan,
 )
 from ..catalogue.clausemap import CLAUSE_MAP_FILE, load_clause_map
-from ..catalogue.overlays import catalogue_dirs, catalogue_with, profile_source
+from ..catalogue.overlays import catalogue_dirs, catalogue_with, copy_overlays, profile_source, recorded_catalogue
 from ..catalogue.pics import REDACTED
 from ..catalogue.profiles import resolved_profile_data
 from ..catalogue.yamlsrc import dump_yaml, load_yaml, read_data_file, validate
@@ -220,6 +221,7 @@ def prepare(
             )
     if clause_map is not None:
         shutil.copyfile(clause_map, out_dir / CLAUSE_MAP_FILE)
+    overlay_copies = copy_overlays(overlays, out_dir)  # the lab's requirement files, for --resume and the reports
     pics_copy = out_dir / "pics.yaml"
     if pics_path is not None:
         shutil.copyfile(pics_path, pics_copy)
@@ -266,6 +268,7 @@ def prepare(
             "digest": catalogue.digest,
             "files": list(catalogue.files),
             "overlays": [str(p.resolve()) for p in overlays],
+            "copies": overlay_copies,
         },
         "edition": {"id": chosen, "asn1_sha256": load_edition(chosen).sha256},
         "target": target,
@@ -445,7 +448,7 @@ def resume(out_dir: Path, pixit_path: Path | None = None) -> tuple[RunSetup, Map
             f"{path} is damaged: {type(exc).__name__}: {exc}; the run cannot be resumed from it.",
             hint="Start a new run (the journal and evidence of this folder stay as they are).",
         ) from None
-    catalogue = catalogue_with([Path(p) for p in metadata["catalogue"].get("overlays", [])])
+    catalogue = recorded_catalogue(out_dir, metadata.get("catalogue") or {})  # the folder's copies of the overlays
     if (metadata.get("profile") or {}).get("file"):  # the resolved profile the folder keeps
         profile_copy = _folder_file(out_dir, metadata["profile"]["file"], "its profile")
         profile = load_profile(str(profile_copy), catalogue, ProfileSource())

@@ -19,7 +19,7 @@ from typing import Any
 
 from ..catalogue import Catalogue
 from ..catalogue.clausemap import CLAUSE_MAP_FILE, ClauseMap, load_clause_map
-from ..catalogue.overlays import catalogue_with
+from ..catalogue.overlays import recorded_catalogue
 from ..codec.jsondiff import diff as field_diff
 from ..errors import ConfigurationError, ConformanceError, ExitCode, SourceLocation
 from . import model
@@ -440,7 +440,7 @@ def build_report(run_dir: Path, *, catalogue: Catalogue | None = None, issued: d
     """Return the canonical report (a JSON-ready dict, valid against the bundled schema) of a run folder."""
     meta = _read_json(run_dir / RUN_FILE)
     # the catalogue of the run: the bundled one, plus the lab's overlay directories the run recorded
-    catalogue = catalogue or catalogue_with([Path(p) for p in meta.get("catalogue", {}).get("overlays", [])])
+    catalogue = catalogue or recorded_catalogue(run_dir, meta.get("catalogue") or {})
     journal = _read_ndjson(run_dir / JOURNAL_FILE, required=True)
     frames = {int(f["seq"]): f for f in _read_ndjson(run_dir / EVIDENCE_FILE, required=False) if "seq" in f}
     runs = [r for r in journal if r.get("type") == "run"]
