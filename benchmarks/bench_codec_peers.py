@@ -506,15 +506,16 @@ def main() -> None:
         )
         by_label = {frames[i].label: results[i] for i in valid_idx}
         names = [c for c in DECODE_COLUMNS if any(results[i]["rates"].get(c) for i in invalid_idx)]
-        print(f"{'frame':30}" + "".join(f"{c:>18}" for c in names))
+        widths = [max(18, len(c) + 2) for c in names]
+        print(f"{'frame':30}" + "".join(f"{c:>{w}}" for c, w in zip(names, widths, strict=True)))
         for i in invalid_idx:
             base = by_label[frames[i].label.rsplit(" ", 1)[0]]
             cells = []
-            for c in names:
+            for c, w in zip(names, widths, strict=True):
                 ok, bad = base["rates"].get(c), results[i]["rates"].get(c)
                 accepted = results[i]["verdict"].get(verdict_name(c))
                 mark = "*" if accepted else " "
-                cells.append(f"{ok / bad:16.2f}x{mark}" if ok and bad else f"{'-':>18}")
+                cells.append(f"{ok / bad:{w - 2}.2f}x{mark}" if ok and bad else f"{'-':>{w}}")
             results[i]["reject_cost"] = {
                 c: round(base["rates"][c] / results[i]["rates"][c], 3)
                 for c in names
