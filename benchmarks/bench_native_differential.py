@@ -1,9 +1,9 @@
 """Differential run: the native engine against the Python path on many mutated frames (issue 15, item 4).
 
-Every frame is judged by both paths: the verdict (valid or the fault), the field path, the bit offset and, for
-valid frames, the decoded value must be equal. Frames the Python path cannot judge (asn1tools raises "not yet
-implemented": an extensible BIT STRING beyond its root, more than 64 extension additions) are counted apart with
-the native verdict, as the issue asks: there the native engine follows X.691.
+Every frame is judged by both paths: the verdict (valid or the fault), the error's wording and hint, the field
+path, the bit offset and, for valid frames, the decoded value must be equal. Frames the Python path cannot judge
+(asn1tools raises "not yet implemented": an extensible BIT STRING beyond its root, more than 64 extension
+additions) are counted apart with the native verdict, as the issue asks: there the native engine follows X.691.
 
 Seeds: the committed corpus of every edition and, when present, the field captures (../shared/interop). Each
 mutated frame is decoded under the edition of its seed. Mutations: one flipped bit, a cut, a replaced byte, an
@@ -80,7 +80,7 @@ def main() -> int:
     rng = random.Random(args.seed)
     pool = seeds()
     python: dict[str, StrictCodec] = {}
-    engines: dict[str, native.NativeCodec] = {}
+    engines: dict[str, StrictCodec] = {}  # the codec as the toolkit builds it: the native engine in use
     classes: Counter[str] = Counter()
     mismatches: list[str] = []
     started = time.perf_counter()
@@ -90,22 +90,37 @@ def main() -> int:
         if edition not in python:
             python[edition] = StrictCodec(load_edition(edition))
             python[edition].native = None
-            engines[edition] = native.NativeCodec(load_edition(edition))
-        verdict, value = engines[edition].decode_raw(frame)
+            engines[edition] = StrictCodec(load_edition(edition))
         try:
             expected = python[edition].decode(frame)
         except CodecError as exc:
             if CANNOT_DECODE in exc.message:
-                classes["python cannot judge (native: " + ("valid" if verdict.ok else "invalid") + ")"] += 1
+                verdict = engines[edition].native.validate(frame) if engines[edition].native else None
+                ok = verdict is not None and verdict.ok
+                classes["python cannot judge (native: " + ("valid" if ok else "invalid") + ")"] += 1
                 continue
             classes["invalid"] += 1
-            if verdict.ok or (verdict.field_path, verdict.bit_offset) != (exc.field_path, exc.bit_offset):
-                where = f"{exc.field_path}@{exc.bit_offset}"
-                mismatches.append(f"{edition} {frame.hex()}: python {where}; native {verdict}")
+            try:
+                engines[edition].decode(frame)
+            except CodecError as got:
+                if (got.message, got.hint, got.field_path, got.bit_offset) != (
+                    exc.message,
+                    exc.hint,
+                    exc.field_path,
+                    exc.bit_offset,
+                ):
+                    mismatches.append(f"{edition} {frame.hex()}:\n    python {exc}\n    native {got}")
+            else:
+                mismatches.append(f"{edition} {frame.hex()}: python rejects ({exc}); native accepts")
             continue
         classes["valid"] += 1
-        if not verdict.ok or value != expected.value or verdict.bits != expected.bit_length:
-            mismatches.append(f"{edition} {frame.hex()}: python valid; native {verdict}")
+        try:
+            decoded = engines[edition].decode(frame)
+        except CodecError as got:
+            mismatches.append(f"{edition} {frame.hex()}: python accepts; native {got}")
+            continue
+        if decoded.value != expected.value or decoded.bit_length != expected.bit_length:
+            mismatches.append(f"{edition} {frame.hex()}: values differ")
         if index and index % 100_000 == 0:
             elapsed = time.perf_counter() - started
             print(f"... {index} frames, {len(mismatches)} mismatches, {elapsed:.0f} s", flush=True)

@@ -61,11 +61,11 @@ class Comparison:
 
 
 def compare(edition: str, frames: list[bytes], result: Comparison) -> None:
-    """Decode each frame on both paths; record any difference in verdict, path, bit offset or value."""
+    """Judge each frame on both paths; record any difference in verdict, wording, hint, path, bit offset or value."""
     python = python_codec(edition)
-    engine = NativeCodec(load_edition(edition))
+    toolkit = StrictCodec(load_edition(edition))  # the codec as the toolkit builds it: native engine in use
+    assert toolkit.native is not None
     for frame in frames:
-        verdict, value = engine.decode_raw(frame)
         try:
             expected = python.decode(frame)
         except CodecError as exc:
@@ -73,15 +73,23 @@ def compare(edition: str, frames: list[bytes], result: Comparison) -> None:
                 result.python_cannot += 1
                 continue
             result.compared += 1
-            if verdict.ok or (verdict.field_path, verdict.bit_offset) != (exc.field_path, exc.bit_offset):
-                result.mismatches.append(
-                    f"{edition} {frame.hex()}: python {exc.field_path}@{exc.bit_offset} ({exc.message}); "
-                    f"native {verdict}"
-                )
+            try:
+                toolkit.decode(frame)
+            except CodecError as got:
+                mine = (got.message, got.hint, got.field_path, got.bit_offset)
+                if mine != (exc.message, exc.hint, exc.field_path, exc.bit_offset):
+                    result.mismatches.append(f"{edition} {frame.hex()}:\n  python {exc}\n  native {got}")
+            else:
+                result.mismatches.append(f"{edition} {frame.hex()}: python rejects ({exc}); native accepts")
             continue
         result.compared += 1
-        if not verdict.ok or value != expected.value or verdict.bits != expected.bit_length:
-            result.mismatches.append(f"{edition} {frame.hex()}: python accepts; native {verdict}")
+        try:
+            decoded = toolkit.decode(frame)
+        except CodecError as got:
+            result.mismatches.append(f"{edition} {frame.hex()}: python accepts; native {got}")
+            continue
+        if decoded.value != expected.value or decoded.bit_length != expected.bit_length:
+            result.mismatches.append(f"{edition} {frame.hex()}: values differ")
 
 
 def mutate(frame: bytes, rng: random.Random) -> bytes:

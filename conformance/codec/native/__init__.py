@@ -22,7 +22,25 @@ from typing import Any
 from ...errors import CodecError, format_path
 from ...standards.editions import Edition, load_edition
 from ..jsonvalue import OpenValue
-from .program import Program, Unsupported, compile_program
+from .program import (
+    F_CHECK_HI,
+    F_CHECK_LO,
+    K_BITS,
+    K_INT,
+    K_KMSTR,
+    K_OCTETS,
+    K_SEQOF,
+    K_UTF8,
+    W_B,
+    W_BCOUNT,
+    W_CMAX,
+    W_CMIN,
+    W_FLAGS,
+    W_KIND,
+    Program,
+    Unsupported,
+    compile_program,
+)
 
 try:  # the extension is optional: a source install without a compiler has only the Python path
     from . import _uper  # type: ignore[attr-defined]
@@ -55,6 +73,7 @@ E_TRAILING = 41
 E_PADDING = 42
 
 STRUCTURAL = frozenset(range(1, 20))
+INT64_MAX = 2**63 - 1
 
 
 def available() -> bool:
@@ -73,14 +92,18 @@ def status() -> str:
 
 @dataclass(frozen=True)
 class Verdict:
-    """The outcome of validating one frame: ``ok``, or the fault's code, bit offset and field path."""
+    """The outcome of judging one frame: ``ok``, or the fault's code, bit offset and field path.
+
+    ``detail`` holds the fault's numbers (the value or size, an index, a count) and the node or member concerned;
+    ``inner`` names the open type (type name, octets) when the fault lies inside one.
+    """
 
     code: int
     bit_offset: int | None
     path: tuple[str | int, ...]
-    detail: tuple[int, int]
+    detail: tuple[int, int, int]
     bits: int
-    inner_type: str | None
+    inner: tuple[str, int] | None
 
     @property
     def ok(self) -> bool:
@@ -94,8 +117,8 @@ class Verdict:
 
 
 def _verdict(raw: tuple[Any, ...]) -> Verdict:
-    code, bit, path, d1, d2, bits, inner, _value = raw
-    return Verdict(code, None if code == E_OK else bit, path, (d1, d2), bits, inner)
+    code, bit, path, detail, bits, inner = raw[:6]
+    return Verdict(code, None if code == E_OK else bit, path, detail, bits, inner)
 
 
 class NativeCodec:
@@ -205,7 +228,12 @@ class NativeCodec:
         """Decode one frame: (verdict, value or None)."""
         native, root = self._require(type_name)
         raw = native.decode(root, data, allow_trailing, allow_padding)
-        return _verdict(raw), raw[7]
+        return _verdict(raw), raw[6]
+
+    def error(self, verdict: Verdict, data: bytes, type_name: str | None = None) -> CodecError:
+        """The strict codec's :class:`CodecError` for a rejected frame (the Python path's wording)."""
+        name = type_name or self.edition.info.pdu
+        return error_for(verdict, edition=self.edition, type_name=name, data=data, program=self._compiled.get(name))
 
     def encode_raw(self, value: Any, type_name: str | None = None) -> bytes | tuple[int, tuple[str | int, ...], int]:
         """Encode a value: the bytes, or (code, path, detail) when the value does not fit the type."""
@@ -220,61 +248,143 @@ def codec_for(edition_id: str) -> NativeCodec:
     return NativeCodec(load_edition(edition_id))
 
 
-def error_for(verdict: Verdict, *, edition: str, type_name: str, data: bytes) -> CodecError:
-    """The :class:`CodecError` the strict codec raises for this verdict (same path and bit offset)."""
+def _format_or(items: list[int]) -> str:
+    """asn1tools' wording for a set of indexes: ``0, 1 or 2``."""
+    texts = [str(item) for item in items]
+    if len(texts) < 2:
+        return "".join(texts)
+    return f"{', '.join(texts[:-1])} or {texts[-1]}"
+
+
+def _bound(words: list[int], flag: int, word: int, unbounded: str) -> str:
+    return str(words[word]) if words[W_FLAGS] & flag else unbounded
+
+
+def error_for(
+    verdict: Verdict, *, edition: Edition, type_name: str, data: bytes, program: Program | None = None
+) -> CodecError:
+    """The :class:`CodecError` the strict codec raises for this verdict: the Python path's wording, hint, field
+    path and bit offset (``tests/test_native_codec.py`` compares them)."""
     from .. import strict  # the hints and wording live with the Python path
 
-    d1, d2 = verdict.detail
-    code = verdict.code
-    where = verdict.field_path
-    prefix = ""
-    if verdict.inner_type:
-        prefix = f"open type value does not decode as {verdict.inner_type}: "
-    if code == E_TRUNCATED:
-        message, hint = f"Truncated input: the {len(data)}-byte input ends before the {type_name} is complete.", (
-            strict.HINT_TRUNCATED
-        )
-    elif code == E_UNKNOWN_ALT:
-        message = f"Unknown extension: extension alternative number {d1} is not defined in this edition."
-        hint = strict.HINT_UNKNOWN_EXTENSION
-    elif code in (E_OPEN_PADDING, E_PADDING):
-        message = f"Non-zero padding: bit {verdict.bit_offset} is 1 where X.691 §11.1 wants a zero padding bit."
-        hint = strict.HINT_PADDING
-    elif code == E_OPEN_LENGTH:
-        message = f"Invalid encoding: the open-type length is {d1} bytes but its value takes {d2}."
-        hint = strict.HINT_STRUCTURE
-    elif code in (E_CONSTRAINT, E_ALPHA_CONSTRAINT):
-        what = f"character 0x{d1:02x}" if code == E_ALPHA_CONSTRAINT else str(d1)
-        message, hint = f"Constraint violated: {where or type_name} is {what}.", strict.HINT_CONSTRAINT
-    elif code == E_OPEN_KEY:
-        message = f"Unknown open-type key {d1}: no message type is assigned to it in edition {edition}."
-        hint = "See the edition's open-type table (`v2xc editions`)."
-    elif code == E_EMPTY:
-        message, hint = "Empty input: there are no bytes to decode.", "Give the frame's bytes."
-    elif code == E_TRAILING:
-        message = f"{d1} trailing byte(s) after the end of the message (it ends at bit {d2})."
-        hint = "Remove the trailing bytes; if several frames were joined, give one frame per line."
+    if verdict.inner is not None:
+        inner_name, inner_length = verdict.inner
+        binding = next((b for b in edition.info.open_types if b.pdu == type_name), None)
+        inner = _message(verdict, inner_name, inner_length, program, edition, data)
+        if binding is not None and verdict.code != E_OPEN_KEY:
+            key = next((k for k, v in sorted(binding.types.items()) if v == inner_name), "?")
+            message = (
+                f"{binding.container_type}.{binding.value_field} ({binding.key_field} {key} = {inner_name}) "
+                f"does not decode as {inner_name}: {inner[0]}"
+            )
+            inner = (message, inner[1])
+        text, hint = inner
     else:
-        names = {
-            E_CHOICE_INDEX: f"CHOICE index {d1} beyond its {d2} alternatives",
-            E_ENUM_INDEX: f"enumeration index {d1} beyond its {d2} values",
-            E_ALPHABET: f"character index {d1} beyond the {d2}-character alphabet",
-            E_UTF8: "bytes that are not UTF-8",
-            E_LENGTH_DET: f"length determinant octet 0x{d1:02x} that X.691 does not define",
-            E_INT_LENGTH: "an INTEGER of zero octets",
-            E_DEPTH: f"nesting deeper than {d1} levels",
-            E_LIMIT: "more zero-width elements than the frame can mean",
-        }
-        message, hint = f"Invalid encoding: {names.get(code, f'fault {code}')}.", strict.HINT_STRUCTURE
+        text, hint = _message(verdict, type_name, len(data), program, edition, data)
+    del strict
     return CodecError(
-        prefix + message,
+        text,
         operation="decode",
-        edition=edition,
+        edition=edition.id,
         type_name=type_name,
-        field_path=where,
+        field_path=verdict.field_path,
         bit_offset=verdict.bit_offset,
         hint=hint,
     )
+
+
+def _small_number(frame: bytes, bit: int) -> int:
+    """The normally small non-negative whole number at ``bit`` (X.691 11.6), however wide."""
+    bits = "".join(f"{byte:08b}" for byte in frame)
+    if bits[bit] == "0":
+        return int(bits[bit + 1 : bit + 7], 2)
+    length = int(bits[bit + 1 : bit + 9], 2)
+    return int(bits[bit + 9 : bit + 9 + 8 * length] or "0", 2)
+
+
+def _message(
+    verdict: Verdict, name: str, length: int, program: Program | None, edition: Edition, frame: bytes = b""
+) -> tuple[str, str]:
+    from .. import strict
+
+    d1, d2, d3 = verdict.detail
+    code = verdict.code
+    words = program.nodes[d3] if program is not None and 0 <= d3 < len(program.nodes) else None
+    if code == E_TRUNCATED:
+        return f"Truncated input: the {length}-byte input ends before the {name} is complete.", strict.HINT_TRUNCATED
+    if code == E_EMPTY:
+        hint = "Give the frame as a file of bytes, a hex string, or '-' for stdin."
+        return "Empty input: there are no bytes to decode.", hint
+    if code == E_TRAILING:
+        needed = (d2 + 7) // 8
+        return (
+            f"{d1} trailing byte(s) after the end of the message: the {name} ends at bit {d2} (byte {needed}) but "
+            f"the input has {length} bytes.",
+            "Remove the trailing bytes; if several frames were joined, give one frame per line.",
+        )
+    if code == E_PADDING:
+        needed = (d1 + 7) // 8
+        return (
+            f"Non-zero padding: the {name} ends at bit {d1}, and the {needed * 8 - d1} padding bit(s) up to the octet "
+            f"boundary must be zero, but bit {d2} is 1.",
+            strict.HINT_PADDING,
+        )
+    if code in (E_CONSTRAINT, E_ALPHA_CONSTRAINT) and words is not None:
+        low, high = _bound(words, F_CHECK_LO, W_CMIN, "MIN"), _bound(words, F_CHECK_HI, W_CMAX, "MAX")
+        if code == E_ALPHA_CONSTRAINT:
+            text = f"Expected a character permitted by the alphabet constraint, but got 0x{d1:02x}."
+        else:
+            what = {K_INT: None, K_BITS: "bits", K_OCTETS: "bytes", K_KMSTR: "characters", K_UTF8: "characters"}
+            kind = words[W_KIND]
+            if kind == K_INT:
+                text = f"Expected an integer between {low} and {high}, but got {d1}."
+            elif kind == K_SEQOF:
+                text = f"Expected a list of between {low} and {high} elements, but got {d1}."
+            else:
+                text = f"Expected between {low} and {high} {what.get(kind) or 'items'}, but got {d1}."
+        return f"Constraint violated: {text}", strict.HINT_CONSTRAINT
+    if code == E_OPEN_KEY:
+        binding = next((b for b in edition.info.open_types), None)
+        if binding is not None:
+            known = ", ".join(f"{k} {v}" for k, v in sorted(binding.types.items()))
+            return (
+                f"Unknown {binding.key_field} {d1} in {binding.container_type}: no message type is assigned to it "
+                f"in edition {edition.id}.",
+                f"Known {binding.key_field} values: {known}.",
+            )
+        return f"Unknown open-type key {d1}.", "See the edition's open-type table (`v2xc editions`)."
+    member = program.strings[d3] if program is not None and 0 <= d3 < len(program.strings) else "?"
+    if code == E_UNKNOWN_ALT:
+        if d1 == INT64_MAX and verdict.bit_offset is not None:  # an index wider than 64 bits: read it again
+            d1 = _small_number(frame, verdict.bit_offset)
+        choice = next((part for part in reversed(verdict.path) if isinstance(part, str)), name)
+        known = "none"
+        if words is not None and program is not None:
+            names = [program.strings[program.edges[e][0]] for e in range(words[W_B], words[W_B] + words[W_BCOUNT])]
+            known = ", ".join(names) or "none"
+        return (
+            f"Unknown extension: extension alternative number {d1} of {choice} is not defined in this edition "
+            f"(extension alternatives known here: {known}).",
+            strict.HINT_UNKNOWN_EXTENSION,
+        )
+    if code == E_OPEN_PADDING:
+        return (
+            f"Non-zero padding: padding bit {verdict.bit_offset} after {member} is 1 (its open-type encoding must "
+            "be padded with zero bits).",
+            strict.HINT_PADDING,
+        )
+    structure = {
+        E_OPEN_LENGTH: f"the open-type length of {member} is {d1} bytes but its value takes {d2}",
+        E_CHOICE_INDEX: f"Expected choice index {_format_or(list(range(d2)))}, but got {d1}",
+        E_ENUM_INDEX: f"Expected enumeration index {_format_or(list(range(d2)))}, but got {d1}",
+        E_ALPHABET: f"Expected a value in {list(range(d2))}, but got {d1}",
+        E_UTF8: "the bytes of a UTF8String are not UTF-8",
+        E_LENGTH_DET: f"Bad length determinant fragmentation value 0x{d1:02x}",
+        E_INT_LENGTH: "negative shift count",
+        E_DEPTH: f"the value is nested deeper than {d1} levels",
+        E_LIMIT: "more zero-width elements than the frame can hold",
+    }
+    return f"Invalid encoding: {structure.get(code, f'fault {code}')}.", strict.HINT_STRUCTURE
 
 
 __all__ = ["NativeCodec", "Verdict", "available", "codec_for", "error_for", "status"]

@@ -79,6 +79,8 @@ typedef struct {
     int64_t path[MAXD]; /* >= 0: string index of a member name; < 0: -(list index + 1) */
     int64_t d1, d2;
     int64_t inner_type; /* string index of an open type's inner type, or -1 */
+    int64_t d3;         /* the node (constraint, index faults) or member name (open-type faults) concerned */
+    int64_t inner_len;  /* octets of the open type whose inner value failed */
 } err_t;
 
 typedef struct {
@@ -112,6 +114,8 @@ static void capture(ctx_t *c, err_t *e, int code, int64_t bit, int64_t d1, int64
     e->d1 = d1;
     e->d2 = d2;
     e->inner_type = -1;
+    e->d3 = -1;
+    e->inner_len = 0;
 }
 
 static int fail(ctx_t *c, int code, int64_t bit, int64_t d1, int64_t d2) {
@@ -124,9 +128,19 @@ static int fail(ctx_t *c, int code, int64_t bit, int64_t d1, int64_t d2) {
 
 static int trunc_at(ctx_t *c) { return fail(c, E_TRUNCATED, c->pos, 0, 0); }
 
-static void violate(ctx_t *c, int code, int64_t bit, int64_t d1) {
+static int fail3(ctx_t *c, int code, int64_t bit, int64_t d1, int64_t d2, int64_t d3) {
+    int first = !c->failed;
+    fail(c, code, bit, d1, d2);
+    if (first) c->err.d3 = d3;
+    return -1;
+}
+
+#define NODE_INDEX(c, nd) (((nd) - (c)->p->nodes) / NW)
+
+static void violate(ctx_t *c, int code, int64_t bit, int64_t d1, int64_t *nd) {
     if (!c->has_c) {
         capture(c, &c->cerr, code, bit, d1, 0);
+        c->cerr.d3 = NODE_INDEX(c, nd);
         c->has_c = 1;
     }
 }
@@ -345,7 +359,7 @@ static int rd_count(ctx_t *c, int64_t *nd, int64_t start, int64_t *n, int *frag,
 
 static void check_size(ctx_t *c, int64_t *nd, int64_t start, int64_t n) {
     if (((nd[W_FLAGS] & F_CHECK_HI) && n > nd[W_CMAX]) || ((nd[W_FLAGS] & F_CHECK_LO) && n < nd[W_CMIN]))
-        violate(c, E_CONSTRAINT, start, n);
+        violate(c, E_CONSTRAINT, start, n, nd);
 }
 
 static int dec_bits(ctx_t *c, int64_t *nd, int64_t start, PyObject **out) {
@@ -483,7 +497,7 @@ static int dec_kmstr(ctx_t *c, int64_t *nd, int64_t start, PyObject **out) {
                 return fail(c, E_ALPHABET, start, (int64_t)idx, asize);
             }
             int64_t entry = alpha[idx];
-            if (entry >> 32) violate(c, E_ALPHA_CONSTRAINT, start, entry & 0xFFFF);
+            if (entry >> 32) violate(c, E_ALPHA_CONSTRAINT, start, entry & 0xFFFF, nd);
             if (c->build) text[total + i] = (char)(entry & 0x7F);
         }
         total += n;
@@ -550,7 +564,7 @@ static int dec_int(ctx_t *c, int64_t *nd, int64_t start, PyObject **out) {
         if (rd(c, (int)nd[W_NBITS], &v)) return -1;
         __int128 value = (__int128)nd[W_LB] + (__int128)v;
         if (((nd[W_FLAGS] & F_CHECK_HI) && value > nd[W_CMAX]) || ((nd[W_FLAGS] & F_CHECK_LO) && value < nd[W_CMIN]))
-            violate(c, E_CONSTRAINT, start, (int64_t)value);
+            violate(c, E_CONSTRAINT, start, (int64_t)value, nd);
         if (value >= INT64_MIN && value <= INT64_MAX) {
             c->last_int = (int64_t)value;
             c->last_int_ok = 1;
@@ -580,7 +594,7 @@ static int dec_int(ctx_t *c, int64_t *nd, int64_t start, PyObject **out) {
         c->last_int = value;
         c->last_int_ok = 1;
         if (checks && (((nd[W_FLAGS] & F_CHECK_HI) && value > nd[W_CMAX]) || ((nd[W_FLAGS] & F_CHECK_LO) && value < nd[W_CMIN])))
-            violate(c, E_CONSTRAINT, start, value);
+            violate(c, E_CONSTRAINT, start, value, nd);
         if (c->build && !(*out = PyLong_FromLongLong(value))) return pyfail(c);
         return 0;
     }
@@ -606,7 +620,7 @@ static int dec_int(ctx_t *c, int64_t *nd, int64_t start, PyObject **out) {
             bad |= lim && PyObject_RichCompareBool(big, lim, Py_LT) == 1;
             Py_XDECREF(lim);
         }
-        if (bad) violate(c, E_CONSTRAINT, start, INT64_MAX);
+        if (bad) violate(c, E_CONSTRAINT, start, INT64_MAX, nd);
     }
     if (c->build) *out = big;
     else Py_DECREF(big);
@@ -631,7 +645,7 @@ static int dec_enum(ctx_t *c, int64_t *nd, int64_t start, PyObject **out) {
         return 0;
     }
     if (rd(c, (int)nd[W_NBITS], &v)) return -1;
-    if ((int64_t)v >= nd[W_ACOUNT]) return fail(c, E_ENUM_INDEX, start, (int64_t)v, nd[W_ACOUNT]);
+    if ((int64_t)v >= nd[W_ACOUNT]) return fail3(c, E_ENUM_INDEX, start, (int64_t)v, nd[W_ACOUNT], NODE_INDEX(c, nd));
     if (c->build) *out = str_at(c->p, nd[W_A] + (int64_t)v);
     return 0;
 }
@@ -646,18 +660,19 @@ static int dec_open_field(ctx_t *c, int64_t ni, int64_t len_octets, int64_t err_
     int r = dec(c, ni, out);
     c->end = saved_end;
     if (r) return r;
+    int64_t name = c->path[c->depth - 1];
     c->depth--; /* faults of the open type's length and padding belong to the container, as on the Python path */
     int64_t used = c->pos - content;
     int64_t unused = 8 * len_octets - used;
     if (unused >= 8) {
         if (out && *out) Py_CLEAR(*out);
-        return fail(c, E_OPEN_LENGTH, err_bit, len_octets, (used + 7) / 8);
+        return fail3(c, E_OPEN_LENGTH, err_bit, len_octets, (used + 7) / 8, name);
     }
     int64_t stop = declared_end < c->end ? declared_end : c->end;
     for (int64_t q = c->pos; q < stop; q++) {
         if (bit_at(c->buf, q)) {
             if (out && *out) Py_CLEAR(*out);
-            return fail(c, E_OPEN_PADDING, q, 0, 0);
+            return fail3(c, E_OPEN_PADDING, q, 0, 0, name);
         }
     }
     if (declared_end > c->end) {
@@ -743,6 +758,7 @@ static int dec_joined(ctx_t *c, int64_t ni, const uint8_t *buf, int64_t nbytes, 
                 c->oerr = *verdict;
                 c->oerr.bit = seg_map(map, verdict->bit);
                 c->oerr.inner_type = inner_type;
+                c->oerr.inner_len = nbytes;
                 c->has_o = 1;
             }
             r = 1;
@@ -764,17 +780,18 @@ static int dec_joined(ctx_t *c, int64_t ni, const uint8_t *buf, int64_t nbytes, 
             c->oerr.bit = seg_map(map, s->oerr.bit);
             c->has_o = 1;
         }
+        int64_t name = c->path[c->depth - 1];
         c->depth--;
         int64_t used = s->pos, unused = 8 * nbytes - s->pos;
         if (unused >= 8) {
             Py_CLEAR(value);
-            fail(c, E_OPEN_LENGTH, err_bit, nbytes, (used + 7) / 8);
+            fail3(c, E_OPEN_LENGTH, err_bit, nbytes, (used + 7) / 8, name);
             r = -1;
         }
         for (int64_t q = used; r == 0 && q < 8 * nbytes; q++) {
             if (bit_at(buf, q)) {
                 Py_CLEAR(value);
-                fail(c, E_OPEN_PADDING, seg_map(map, q), 0, 0);
+                fail3(c, E_OPEN_PADDING, seg_map(map, q), 0, 0, name);
                 r = -1;
             }
         }
@@ -795,7 +812,7 @@ static int dec_choice(ctx_t *c, int64_t *nd, int64_t start, PyObject **out) {
     int64_t edge;
     if (!e) {
         if (rd(c, (int)nd[W_NBITS], &v)) return -1;
-        if ((int64_t)v >= nd[W_ACOUNT]) return fail(c, E_CHOICE_INDEX, start, (int64_t)v, nd[W_ACOUNT]);
+        if ((int64_t)v >= nd[W_ACOUNT]) return fail3(c, E_CHOICE_INDEX, start, (int64_t)v, nd[W_ACOUNT], NODE_INDEX(c, nd));
         edge = nd[W_A] + (int64_t)v;
         if (push(c, EDGE(p, edge)[0], c->pos)) return -1;
         c->next_edge = edge;
@@ -805,7 +822,7 @@ static int dec_choice(ctx_t *c, int64_t *nd, int64_t start, PyObject **out) {
         int64_t at = c->pos, index, len;
         int more;
         if (rd_small(c, start, &index)) return -1;
-        if (index >= nd[W_BCOUNT]) return fail(c, E_UNKNOWN_ALT, at, index, nd[W_BCOUNT]);
+        if (index >= nd[W_BCOUNT]) return fail3(c, E_UNKNOWN_ALT, at, index, nd[W_BCOUNT], NODE_INDEX(c, nd));
         if (rd_len(c, start, &len, &more)) return -1;
         /* a fragmented open type that the frame really holds is not implemented; one longer than the frame is
          * decoded as far as the frame goes, like any other, and ends as a truncation or a length fault */
@@ -1127,7 +1144,7 @@ static void finish(ctx_t *c, int64_t content, int64_t nbytes, int allow_trailing
     if (!allow_padding) {
         for (int64_t q = c->pos; q < content + needed * 8; q++) {
             if (bit_at(c->buf, q)) {
-                capture(c, &c->err, E_PADDING, q, bits, 0);
+                capture(c, &c->err, E_PADDING, q, bits, q - content);
                 c->failed = 1;
                 *verdict = &c->err;
                 return;
@@ -1210,6 +1227,7 @@ static int dec_open_value(ctx_t *c, int64_t *container, int64_t key, int key_ok,
         if (!c->has_o) {
             c->oerr = *verdict;
             c->oerr.inner_type = type_name;
+            c->oerr.inner_len = length;
             c->has_o = 1;
         }
         PyMem_Free(inner);
@@ -1250,17 +1268,26 @@ static PyObject *path_of(ctx_t *c) {
     return t;
 }
 
-/* (code, bit, path, d1, d2, bits used, inner type or None, value or None) */
+/* (code, bit, path, (d1, d2, d3), bits used, (inner type, its octets) or None, value or None) */
 static PyObject *result(ProgramObject *p, ctx_t *c, err_t *verdict, PyObject *value) {
     if (!verdict) {
-        PyObject *r = Py_BuildValue("(iL()iiLOO)", 0, -1LL, 0, 0, (long long)c->pos, Py_None, value ? value : Py_None);
+        PyObject *r =
+            Py_BuildValue("(iL()(iii)LOO)", 0, -1LL, 0, 0, -1, (long long)c->pos, Py_None, value ? value : Py_None);
         return r;
     }
     PyObject *path = path_tuple(p, verdict);
     if (!path) return NULL;
-    PyObject *inner = verdict->inner_type >= 0 ? str_at(p, verdict->inner_type) : (Py_INCREF(Py_None), Py_None);
-    return Py_BuildValue("(iLNLLLNO)", verdict->code, (long long)verdict->bit, path, (long long)verdict->d1,
-                         (long long)verdict->d2, (long long)c->pos, inner, Py_None);
+    PyObject *inner;
+    if (verdict->inner_type >= 0)
+        inner = Py_BuildValue("(OL)", PyTuple_GET_ITEM(p->strings, verdict->inner_type), (long long)verdict->inner_len);
+    else
+        inner = (Py_INCREF(Py_None), Py_None);
+    if (!inner) {
+        Py_DECREF(path);
+        return NULL;
+    }
+    return Py_BuildValue("(iLN(LLL)LNO)", verdict->code, (long long)verdict->bit, path, (long long)verdict->d1,
+                         (long long)verdict->d2, (long long)verdict->d3, (long long)c->pos, inner, Py_None);
 }
 
 static PyObject *run_decode(ProgramObject *self, int64_t root, const uint8_t *buf, Py_ssize_t n, int build,
@@ -1459,6 +1486,8 @@ static int efail(ectx_t *c, int code, int64_t d1) {
         c->err.d1 = d1;
         c->err.d2 = 0;
         c->err.inner_type = -1;
+        c->err.d3 = -1;
+        c->err.inner_len = 0;
         c->failed = 1;
     }
     return -1;
@@ -2142,7 +2171,7 @@ static int Program_init(ProgramObject *self, PyObject *args, PyObject *kwds) {
 
 static PyMethodDef Program_methods[] = {
     {"validate", (PyCFunction)Program_validate, METH_VARARGS,
-     "validate(root, data) -> (code, bit, path, d1, d2, bits, inner_type, None)"},
+     "validate(root, data) -> (code, bit, path, (d1, d2, d3), bits, (inner type, octets) or None, None)"},
     {"validate_many", (PyCFunction)Program_validate_many, METH_VARARGS,
      "validate_many(root, frames) -> list of validate() results"},
     {"extract", (PyCFunction)Program_extract, METH_VARARGS,
@@ -2150,7 +2179,7 @@ static PyMethodDef Program_methods[] = {
     {"count_valid", (PyCFunction)Program_count_valid, METH_VARARGS,
      "count_valid(root, frames) -> number of valid frames"},
     {"decode", (PyCFunction)Program_decode, METH_VARARGS,
-     "decode(root, data, allow_trailing=False, allow_padding=False) -> (code, bit, path, d1, d2, bits, inner, value)"},
+     "decode(root, data, allow_trailing=False, allow_padding=False) -> as validate(), with the value last"},
     {"encode", (PyCFunction)Program_encode, METH_VARARGS, "encode(root, value) -> bytes | (code, path, detail)"},
     {NULL, NULL, 0, NULL}};
 
