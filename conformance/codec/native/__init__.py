@@ -14,10 +14,10 @@ follows X.691; ``tests/test_native_codec.py`` lists each such difference.
 from __future__ import annotations
 
 import functools
+import importlib
 import os
 from collections.abc import Sequence
-from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
 from ...errors import CodecError, format_path
 from ...standards.editions import Edition, load_edition
@@ -42,9 +42,9 @@ from .program import (
     compile_program,
 )
 
+_uper: Any
 try:  # the extension is optional: a source install without a compiler has only the Python path
-    from . import _uper  # type: ignore[attr-defined]
-
+    _uper = importlib.import_module(f"{__name__}._uper")
     _IMPORT_ERROR = ""
 except ImportError as exc:  # pragma: no cover - exercised by the no-compiler install test
     _uper = None
@@ -90,16 +90,16 @@ def status() -> str:
     return "native UPER engine in use"
 
 
-@dataclass(frozen=True)
-class Verdict:
+class Verdict(NamedTuple):
     """The outcome of judging one frame: ``ok``, or the fault's code, bit offset and field path.
 
     ``detail`` holds the fault's numbers (the value or size, an index, a count) and the node or member concerned;
-    ``inner`` names the open type (type name, octets) when the fault lies inside one.
+    ``inner`` names the open type (type name, octets) when the fault lies inside one. A tuple, because a batch
+    makes one per frame.
     """
 
     code: int
-    bit_offset: int | None
+    bit: int
     path: tuple[str | int, ...]
     detail: tuple[int, int, int]
     bits: int
@@ -111,14 +111,21 @@ class Verdict:
         return self.code == E_OK
 
     @property
+    def bit_offset(self) -> int | None:
+        """Where the fault was found (None for a valid frame)."""
+        return None if self.code == E_OK else self.bit
+
+    @property
     def field_path(self) -> str:
         """The field path as the Python path names it (``a.b[2].c``)."""
         return format_path(self.path)
 
 
+_make = Verdict._make
+
+
 def _verdict(raw: tuple[Any, ...]) -> Verdict:
-    code, bit, path, detail, bits, inner = raw[:6]
-    return Verdict(code, None if code == E_OK else bit, path, detail, bits, inner)
+    return _make(raw[:6])
 
 
 class NativeCodec:
@@ -178,7 +185,7 @@ class NativeCodec:
     def validate_many(self, frames: Sequence[bytes], type_name: str | None = None) -> list[Verdict]:
         """Judge many frames in one call (the fast path for batches)."""
         native, root = self._require(type_name)
-        return [_verdict(raw) for raw in native.validate_many(root, frames)]
+        return [_make(raw[:6]) for raw in native.validate_many(root, frames)]
 
     def count_valid(self, frames: Sequence[bytes], type_name: str | None = None) -> int:
         """How many of ``frames`` are valid (no per-frame objects: for throughput work)."""
