@@ -245,6 +245,7 @@ class Harness:
         if native._uper is not module:  # the point: which engine is loaded
             raise SystemExit("conformance.codec.native did not take the instrumented module")
         self.module_file = module.__file__
+        self.read_verdict = native._verdict  # how the wrapper reads a result: the documented layout
         self.programs: list[tuple[str, Any, int]] = []
         for edition in edition_ids():
             found = native.codec_for(edition).program()
@@ -262,25 +263,35 @@ class Harness:
         self.trailing_zero_bits = 0
 
     # shapes -----------------------------------------------------------------------------------------------------
-    @staticmethod
-    def verdict_problem(raw: Any, *, with_value: bool) -> str | None:
-        if type(raw) is not tuple or len(raw) != 8:
-            return f"not an 8-tuple: {type(raw).__name__} {raw!r:.200}"
-        code, bit, path, d1, d2, bits, inner, value = raw
-        if not all(type(x) is int for x in (code, bit, d1, d2, bits)):
-            return f"non-int in code/bit/detail/bits: {raw[:7]!r:.200}"
+    def verdict_problem(self, raw: Any, *, with_value: bool) -> str | None:
+        """What is wrong with a validate/decode result, read as the wrapper reads it (``native._verdict``, the
+        value last): the tuple's layout is the wrapper's business, the types and invariants are the contract."""
+        if type(raw) is not tuple or len(raw) < 2:
+            return f"not a tuple: {type(raw).__name__} {raw!r:.200}"
+        try:
+            verdict = self.read_verdict(raw)
+        except Exception as exc:  # noqa: BLE001 - the wrapper cannot read it: that is the finding
+            return f"the wrapper cannot read it ({type(exc).__name__}: {exc}): {raw[:-1]!r:.200}"
+        value = raw[-1]
+        code, bit, path, detail, bits = verdict.code, verdict.bit_offset, verdict.path, verdict.detail, verdict.bits
+        inner = getattr(verdict, "inner", getattr(verdict, "inner_type", None))
+        if type(code) is not int or type(bits) is not int or (bit is not None and type(bit) is not int):
+            return f"code/bit/bits not int: {raw[:-1]!r:.200}"
+        if type(detail) is not tuple or not all(type(x) is int for x in detail):
+            return f"detail is not a tuple of int: {detail!r:.200}"
         if type(path) is not tuple or not all(type(p) in (str, int) for p in path):
             return f"path is not a tuple of str/int: {path!r:.200}"
-        if inner is not None and type(inner) is not str:
-            return f"inner type is not str/None: {inner!r:.200}"
+        inner_ok = type(inner) is str or (type(inner) is tuple and len(inner) == 2 and type(inner[0]) is str)
+        if inner is not None and not inner_ok:
+            return f"inner type is not a name, (name, octets) or None: {inner!r:.200}"
         if not with_value and value is not None:
             return "validate returned a value"
         if code == 0 and (path != () or inner is not None):
-            return f"ok verdict with a path or inner type: {raw[:7]!r:.200}"
+            return f"ok verdict with a path or inner type: {raw[:-1]!r:.200}"
         if code != 0 and value is not None:
             return f"rejection with a value (code {code})"
-        if bits < 0 or (code != 0 and bit < 0):
-            return f"negative bit count/offset: {raw[:7]!r:.200}"
+        if bits < 0 or (code != 0 and (bit is None or bit < 0)):
+            return f"negative bit count/offset: {raw[:-1]!r:.200}"
         return None
 
     @staticmethod
@@ -337,15 +348,17 @@ class Harness:
             if ok and (problem := self.verdict_problem(d, with_value=True)):
                 self.record("decode shape", edition, data, problem)
                 d = None
-            if ok and v is not None and d is not None and v[:7] != d[:7]:
-                self.record("validate/decode disagree", edition, data, f"validate {v[:7]!r:.150} decode {d[:7]!r:.150}")
+            if ok and v is not None and d is not None and v[:-1] != d[:-1]:
+                self.record(
+                    "validate/decode disagree", edition, data, f"validate {v[:-1]!r:.150} decode {d[:-1]!r:.150}"
+                )
             ok, lenient = self.call("decode lenient", edition, data, prog.decode, root, data, True, True)
             if ok and (problem := self.verdict_problem(lenient, with_value=True)):
                 self.record("decode lenient shape", edition, data, problem)
                 lenient = None
             for label, res in (("strict", d), ("lenient", lenient)):
                 if res is not None and res[0] == 0:
-                    self.round_trip(label, edition, prog, root, data, res[7], strict=label == "strict")
+                    self.round_trip(label, edition, prog, root, data, res[-1], strict=label == "strict")
 
     def batch_calls(self, edition: str, prog: Any, root: int, data: bytes, v: tuple[Any, ...]) -> None:
         """validate_many and count_valid on this frame agree with validate."""
@@ -375,11 +388,11 @@ class Harness:
         if not ok:
             return
         if (problem := self.verdict_problem(again, with_value=True)) or again[0] != 0:
-            self.record(f"re-encoded bytes rejected ({label})", edition, data, problem or f"{again[:7]!r:.200}")
+            self.record(f"re-encoded bytes rejected ({label})", edition, data, problem or f"{again[:-1]!r:.200}")
             return
         self.round_trips += 1
-        if again[7] != value:
-            if bits_normalised(again[7]) == bits_normalised(value):
+        if again[-1] != value:
+            if bits_normalised(again[-1]) == bits_normalised(value):
                 self.trailing_zero_bits += 1  # X.680 22.7: a named BIT STRING's trailing 0 bits may come and go
                 return
             self.record(f"round trip changed the value ({label})", edition, data, f"{out.hex()[:200]}")
