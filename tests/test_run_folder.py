@@ -289,3 +289,17 @@ def test_a_pixit_inside_the_out_folder_is_never_overwritten_by_its_redacted_copy
     )  # fmt: skip
     assert done.returncode == 2 and "would overwrite it with its secrets redacted" in done.stderr, done.stderr
     assert pixit.read_bytes() == original and not (out / "journal.ndjson").exists()
+
+
+def test_resume_with_an_option_the_folder_fixes_is_refused_naming_it(
+    secret_run: tuple[Path, Path, Path, dict[str, str]], tmp_path: Path
+) -> None:
+    """--target, --profile, -k, --seed ... with --resume would be ignored silently: exit 2 naming them instead."""
+    out, _, pixit, _ = secret_run
+    _cut(out, 10)
+    extra = ("--target", "sim://rsu", "-k", "RATE", "--seed", "1")
+    done = v2xc("run", "--resume", str(out), "--pixit", str(pixit), *extra)
+    assert done.returncode == 2, done.stdout[-2000:] + done.stderr
+    assert "--target, --seed, -k cannot be combined with --resume" in done.stderr, done.stderr
+    assert "Traceback" not in done.stderr
+    assert len(_case_records(out)) == 10  # nothing was run

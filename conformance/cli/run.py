@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 import click
+from click.core import ParameterSource
 
 from ..engine.console import ConsoleListener
 from ..engine.context import EvidenceLog, RunContext
@@ -262,6 +263,7 @@ def run_command(
                     "--clause-map cannot be combined with --resume: the run folder keeps the map it started with.",
                     hint=f"Apply another map with `v2xc report render {resume_dir} --clause-map FILE`.",
                 )
+            _refuse_options_with_resume(resume_dir)
             setup, args = resume(resume_dir, pixit_path)  # --pixit: the secrets the folder's copy does not keep
             target = str(args["target"])
         else:
@@ -290,6 +292,39 @@ def run_command(
         gate = _write_reports(setup.out_dir, waivers)
         out.print(f"results: {setup.out_dir} ({', '.join(fmt.file_name for fmt in FORMATS.values())})")
         sys.exit(gate if waivers is not None else exit_code(finished))
+
+
+#: what a resumed run takes from its folder, never from the command line (a run judges one device, one plan)
+KEPT_BY_THE_FOLDER = {
+    "profile_id": "--profile",
+    "target": "--target",
+    "pics_path": "--pics",
+    "out_dir": "--out",
+    "seed": "--seed",
+    "keyword": "-k",
+    "edition": "--edition",
+    "observation_window": "--observation-window",
+    "profiles_path": "--profiles-path",
+    "catalogue_path": "--catalogue-path",
+}
+
+
+def _refuse_options_with_resume(resume_dir: Path) -> None:
+    """Exit 2 when --resume is given with an option the run folder already fixes (it would be silently ignored)."""
+    context = click.get_current_context()
+    given = [
+        option
+        for name, option in KEPT_BY_THE_FOLDER.items()
+        if context.get_parameter_source(name) is ParameterSource.COMMANDLINE
+    ]
+    if given:
+        raise UsageError(
+            f"{', '.join(given)} cannot be combined with --resume: a resumed run continues with the profile, target, "
+            "capability statement, plan and seed its folder recorded, so that one report covers one device and "
+            "one plan.",
+            hint=f"Resume with `v2xc run --resume {resume_dir}` (and --pixit for its secrets), or start a new run "
+            "in a new --out folder.",
+        )
 
 
 def register(main: click.Group) -> None:
