@@ -35,8 +35,8 @@ What it does:
    grows in both. libFuzzer's own leak check is off (``-detect_leaks=0``): the interpreter keeps memory until exit
    that LeakSanitizer reports, as atheris' documentation says.
 
-Not reached from MessageFrame inputs: the fragmented-length paths (``rd_joined``, ``dec_joined``, 16K octets and
-more), and ``extract``; ``tests/test_native_codec.py`` covers those on its own small editions.
+The corpus frames are all far below 16K octets, so seeds with fragmented open types are built too (see
+``fragmented_seeds``; csae157-2020's ``msgFrameExt``). Not called: ``extract``.
 
 Every crashing input becomes a regression vector: copy it to ``tests/data/native_fuzz/`` (the summary prints the
 command), where ``tests/test_native_fuzz_regressions.py`` feeds it through every edition.
@@ -188,6 +188,42 @@ def seed_frames() -> list[bytes]:
         frames += [bytes.fromhex(c["hex"]) for c in json.loads(CAPTURES.read_text(encoding="utf-8"))["captures"]]
     if REGRESSIONS.is_dir():
         frames += [p.read_bytes() for p in sorted(REGRESSIONS.iterdir()) if p.is_file() and p.name != "README.md"]
+    return frames + fragmented_seeds()
+
+
+# (messageId, octets of the value): bound to TestMsg / RTCMcorrections (the inner decode then fails somewhere in
+# the joined fragments), and a key bound to nothing; 16383 is the last unfragmented length
+FRAGMENTED = ((0, 16384), (10, 20000), (32767, 16383), (12, 16385))
+
+
+def fragmented_seeds() -> list[bytes]:
+    """Frames whose open types come in fragments (X.691 11.9.3.8): the corpus has none (every frame is far below
+    16K octets), so the fragment paths of the engine (rd_joined, dec_joined, seg_map) would go unfuzzed. Built with
+    the engine's own encoder, for each edition whose MessageFrame has the ``msgFrameExt`` alternative (its value is
+    the registry's open type, inside the CHOICE's own open type: fragments within fragments), plus a small valid
+    one. Needs the regular build of the extension; without it there are none."""
+    try:
+        from conformance.codec import native
+        from conformance.codec.jsonvalue import OpenValue
+        from conformance.standards.editions import edition_ids
+    except ImportError:
+        return []
+    if not native.available():
+        return []
+    frames: list[bytes] = []
+    for edition in edition_ids():
+        codec = native.codec_for(edition)
+        values: list[Any] = [
+            {"messageId": key, "value": bytes((i * 7 + key) % 256 for i in range(n))} for key, n in FRAGMENTED
+        ]
+        values.append({"messageId": 0, "value": OpenValue("TestMsg", {"msgCnt": 1, "userData": b"V2X" * 40})})
+        for value in values:
+            try:
+                out = codec.encode_raw(("msgFrameExt", value))
+            except (LookupError, RuntimeError):
+                break
+            if type(out) is bytes and out not in frames:
+                frames.append(out)
     return frames
 
 
@@ -582,7 +618,9 @@ def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     p.add_argument("--seconds", type=int, default=60, help="length of the campaign (default 60)")
     p.add_argument("--timeout", type=int, default=10, help="seconds one input may take before it is a hang")
-    p.add_argument("--max-len", type=int, default=4096, help="longest input libFuzzer makes (bytes)")
+    p.add_argument(
+        "--max-len", type=int, default=24576, help="longest input libFuzzer makes (bytes; fragmented seeds: 20 KB)"
+    )
     p.add_argument("--leak-rounds", type=int, default=20, help="corpus replays of the leak pass (0: no leak pass)")
     p.add_argument("--no-install", action="store_true", help="never apt-get or pip install; fail instead")
     p.add_argument("--json", help="write the summary here too")
