@@ -239,8 +239,11 @@ E_TYPE = 50  # encode: the value does not have the shape of the type (_uper.c)
 
 
 def value_at(value: Any, path: tuple[str | int, ...]) -> Any:
-    """The part of a decoded value an encode error's path names (CHOICE values are (alternative, value))."""
+    """The part of a decoded value a path names (CHOICE values are (alternative, value); open values have theirs
+    in ``.value``); ``...`` when there is no such part."""
     for key in path:
+        if hasattr(value, "type_name") and hasattr(value, "value"):  # an OpenValue: its decoded value
+            value = value.value
         in_list = isinstance(value, list) and isinstance(key, int) and 0 <= key < len(value)
         if isinstance(value, tuple) and len(value) == 2 and value[0] == key:
             value = value[1]
@@ -283,11 +286,17 @@ class Harness:
         self.module_file = module.__file__
         self.read_verdict = native._verdict  # how the wrapper reads a result: the documented layout
         self.programs: list[tuple[str, Any, int]] = []
+        self.masks: dict[str, tuple[bytes, bytes]] = {}
         for edition in edition_ids():
-            found = native.codec_for(edition).program()
+            codec = native.codec_for(edition)
+            found = codec.program()
             if found is None:
                 raise SystemExit(f"the native engine cannot take the PDU of {edition}")
             self.programs.append((edition, found[0], found[1]))
+            compiled = getattr(codec, "_compiled", {}).get(codec.edition.info.pdu)
+            edges = getattr(compiled, "edges", None)
+            if edges and hasattr(found[0], "extract"):  # extract(root, data, mask): one byte per edge
+                self.masks[edition] = (b"\x01" * len(edges), bytes(i % 3 == 0 for i in range(len(edges))))
         self.findings = findings
         self.seen: set[tuple[str, str]] = set()
         self.contract = 0
@@ -295,6 +304,7 @@ class Harness:
         self.reencoded_differently = 0
         self.inputs = 0
         self.unknown_enum = 0
+        self.extract_checked = 0
         self.engine_calls = 0
         self.trailing_zero_bits = 0
 
@@ -388,6 +398,8 @@ class Harness:
                 self.record(
                     "validate/decode disagree", edition, data, f"validate {v[:-1]!r:.150} decode {d[:-1]!r:.150}"
                 )
+            if v is not None:
+                self.extract_call(edition, prog, root, data, v, d)
             ok, lenient = self.call("decode lenient", edition, data, prog.decode, root, data, True, True)
             if ok and (problem := self.verdict_problem(lenient, with_value=True)):
                 self.record("decode lenient shape", edition, data, problem)
@@ -395,6 +407,37 @@ class Harness:
             for label, res in (("strict", d), ("lenient", lenient)):
                 if res is not None and res[0] == 0:
                     self.round_trip(label, edition, prog, root, data, res[-1], strict=label == "strict")
+
+    def extract_call(self, edition: str, prog: Any, root: int, data: bytes, v: tuple[Any, ...], d: Any) -> None:
+        """extract with every edge selected (odd-length inputs) or every third: same verdict as validate, and each
+        capture (path, value) equal to that part of the full decode when the frame is valid."""
+        masks = self.masks.get(edition)
+        if masks is None:
+            return
+        ok, out = self.call("extract", edition, data, prog.extract, root, data, masks[len(data) % 2])
+        if not ok:
+            return
+        if type(out) is not tuple or len(out) != 2 or type(out[1]) is not list:
+            self.record("extract shape", edition, data, f"{out!r:.200}")
+            return
+        raw, captures = out
+        if (problem := self.verdict_problem(raw, with_value=False)) or raw[:-1] != v[:-1]:
+            detail = problem or f"extract {raw[:-1]!r:.150} validate {v[:-1]!r:.150}"
+            self.record("extract verdict", edition, data, detail)
+            return
+        if v[0] != 0:
+            return
+        for capture in captures:
+            if type(capture) is not tuple or len(capture) != 2 or type(capture[0]) is not tuple:
+                self.record("extract capture shape", edition, data, f"{capture!r:.200}")
+                return
+        if d is None or d[0] != 0:  # d: the strict decode of the same frame
+            return
+        for path, value in captures:
+            if value_at(d[-1], path) != value:
+                self.record("extract differs from decode", edition, data, f"{path!r:.150}: {value!r:.100}")
+                return
+        self.extract_checked += 1
 
     def batch_calls(self, edition: str, prog: Any, root: int, data: bytes, v: tuple[Any, ...]) -> None:
         """validate_many and count_valid on this frame agree with validate."""
@@ -457,6 +500,7 @@ def child(args: argparse.Namespace) -> int:
                         "round_trips": harness.round_trips,
                         "reencoded_differently": harness.reencoded_differently,
                         "unknown_enum": harness.unknown_enum,
+                        "extract_checked": harness.extract_checked,
                         "trailing_zero_bits": harness.trailing_zero_bits,
                         "inputs": harness.inputs,
                         "engine_calls": harness.engine_calls,
@@ -537,6 +581,7 @@ def run_campaign(args: argparse.Namespace, so_path: Path, preload: str, corpus: 
     while (left := int(deadline - time.monotonic())) >= 2:
         runs += 1
         stats = BUILD / f"stats-{runs}.json"
+        stats.unlink(missing_ok=True)  # never count an earlier campaign's figures
         libfuzzer = [
             f"-max_total_time={left}",
             f"-timeout={args.timeout}",
