@@ -175,6 +175,18 @@ def build(clang: str) -> Path:
     return target
 
 
+def source_state() -> dict[str, Any]:
+    """Which _uper.c was fuzzed (the build's copy): its sha256, HEAD, and whether HEAD has that same file."""
+    state: dict[str, Any] = {"sha256": hashlib.sha256((BUILD / "_uper.c").read_bytes()).hexdigest()}
+    git = ["git", "-C", str(ROOT)]
+    head = subprocess.run([*git, "rev-parse", "--short", "HEAD"], capture_output=True, text=True)
+    if head.returncode == 0:
+        state["commit"] = head.stdout.strip()
+        committed = subprocess.run([*git, "show", f"HEAD:{SOURCE.relative_to(ROOT)}"], capture_output=True)
+        state["same_as_commit"] = hashlib.sha256(committed.stdout).hexdigest() == state["sha256"]
+    return state
+
+
 # -- seeds --------------------------------------------------------------------------------------------------------
 def seed_frames() -> list[bytes]:
     """The corpus frames (framing none, MessageFrame), the field captures when present, the regression vectors."""
@@ -688,6 +700,7 @@ def main(argv: list[str] | None = None) -> int:
     seeds = write_seeds(corpus)
     print(f"fuzz_native: {so_path.name} built; {seeds} seed frames; preload {preload}", flush=True)
     summary: dict[str, Any] = {"seconds": args.seconds, "seeds": seeds, "preload": feedback, "cflags": CFLAGS}
+    summary["source"] = source_state()
     t0 = time.monotonic()
     summary.update(run_campaign(args, so_path, preload, corpus))
     summary["campaign_seconds"] = round(time.monotonic() - t0, 1)
