@@ -41,6 +41,8 @@ def check_verdict(raw: Any, *, with_value: bool) -> None:
 
 def value_at(value: Any, path: tuple[str | int, ...]) -> Any:
     for key in path:
+        if hasattr(value, "type_name") and hasattr(value, "value"):  # an OpenValue: its decoded value
+            value = value.value
         value = value[1] if isinstance(value, tuple) and len(value) == 2 and value[0] == key else value[key]
     return value
 
@@ -49,6 +51,8 @@ def bits_normalised(value: Any) -> Any:
     """BIT STRING values (bytes, bit count) cut after their last 1 bit: equal under X.680 22.7 (named bits)."""
     if isinstance(value, tuple) and len(value) == 2 and type(value[0]) is bytes and type(value[1]) is int:
         return "".join(f"{b:08b}" for b in value[0]).ljust(value[1], "0")[: value[1]].rstrip("0")
+    if hasattr(value, "type_name") and hasattr(value, "value"):  # an OpenValue: its raw octets follow the value
+        return ["open", value.type_name, bits_normalised(value.value)]
     if isinstance(value, (tuple, list)):
         return [bits_normalised(v) for v in value]
     if isinstance(value, dict):

@@ -271,6 +271,8 @@ def bits_normalised(value: Any) -> Any:
     if isinstance(value, tuple) and len(value) == 2 and type(value[0]) is bytes and type(value[1]) is int:
         data, n = value
         return ("bits", "".join(f"{b:08b}" for b in data).ljust(n, "0")[:n].rstrip("0"))
+    if hasattr(value, "type_name") and hasattr(value, "value"):  # an OpenValue: its raw octets follow the value
+        return ("open", value.type_name, bits_normalised(value.value))
     if isinstance(value, tuple):
         return tuple(bits_normalised(v) for v in value)
     if isinstance(value, list):
