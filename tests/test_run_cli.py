@@ -122,8 +122,10 @@ def test_sigkill_then_resume_completes_without_redoing_cases(tmp_path: Path) -> 
     )
     journal = out / "journal.ndjson"
     deadline = time.monotonic() + 120
-    while time.monotonic() < deadline:  # kill once some, but not all, verdicts are on disk
-        if journal.exists() and journal.read_text().count('"type": "case"') >= 14:
+    # kill once some, but not all, verdicts are on disk: after the 11 not-applicable cases and BSM/RX/DECODE, during
+    # the robustness case (seconds long); the passive cases after it are judged within milliseconds of each other
+    while time.monotonic() < deadline:
+        if journal.exists() and journal.read_text().count('"type": "case"') >= 12:
             break
         time.sleep(0.05)
     os.killpg(process.pid, signal.SIGKILL)
@@ -131,7 +133,7 @@ def test_sigkill_then_resume_completes_without_redoing_cases(tmp_path: Path) -> 
     before = read_journal(out)
     planned = len(json.loads((out / "run.json").read_text())["plan"])  # every requirement of the profile
     assert planned == 43
-    assert not before.ended and 14 <= len(before.cases) < planned
+    assert not before.ended and 12 <= len(before.cases) < planned
     done = v2xc("run", "--resume", str(out))
     assert done.returncode == 0, done.stdout + done.stderr
     after = read_journal(out)

@@ -294,7 +294,7 @@ static int rd_small(ctx_t *c, int64_t start, int64_t *value) {
         return 0;
     }
     if (rd(c, (int)(8 * len), &v)) return -1;
-    *value = (int64_t)(v & INT64_MAX);
+    *value = v > (uint64_t)INT64_MAX ? INT64_MAX : (int64_t)v; /* INT64_MAX: beyond any table (named later) */
     return 0;
 }
 
