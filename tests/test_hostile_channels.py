@@ -299,3 +299,18 @@ def test_decode_json_shows_a_device_string_escaped_and_exact() -> None:
     _no_raw_unsafe(result.output, "decode")
     decoded = _strict_json(result.output)
     assert description in set(_strings(decoded))
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.text(), st.text())
+def test_any_text_survives_the_yaml_the_toolkit_writes(key: str, text: str) -> None:
+    """The run folder's PIXIT and PICS copies are YAML the toolkit writes: every text reads back the same, line
+    separators YAML would fold (NEL, U+2028, U+2029) included."""
+    data = {"values": {f"k{key}": text, "list": [text, f"x{text}y"]}}
+    assert parse_yaml(dump_yaml(data), "copy").data == data
+
+
+def test_yaml_line_separators_are_written_escaped() -> None:
+    for text in ("L\x85", "a\u2028b", "x\u2029"):
+        written = dump_yaml({"v": text})
+        assert not any(ch in written for ch in "\x85\u2028\u2029") and parse_yaml(written, "t").data == {"v": text}

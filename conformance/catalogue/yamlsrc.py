@@ -235,6 +235,20 @@ class _PlainDumper(yaml.SafeDumper):
         return True
 
 
+#: characters YAML reads as line breaks: PyYAML writes them raw inside single quotes, where a reader folds them
+#: into a space (the PIXIT copy of a run folder would then differ from the lab's file); double quotes escape them
+_YAML_BREAKS = ("\x85", "\u2028", "\u2029")
+
+
+def _represent_text(dumper: yaml.SafeDumper, data: str) -> yaml.ScalarNode:
+    if any(ch in data for ch in _YAML_BREAKS):
+        return dumper.represent_scalar("tag:yaml.org,2002:str", data, style='"')
+    return dumper.represent_str(data)
+
+
+_PlainDumper.add_representer(str, _represent_text)
+
+
 def dump_yaml(data: Any, *, header: str = "") -> str:
     """Return ``data`` (plain values: mappings, lists, strings, numbers, booleans, None) as YAML text that
     :func:`parse_yaml` reads back to the same value: no aliases, keys in their order, any text quoted and escaped as
