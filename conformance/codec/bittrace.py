@@ -17,7 +17,7 @@ from __future__ import annotations
 import copy
 import threading
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
 import asn1tools
 from asn1tools.codecs import uper
@@ -27,9 +27,9 @@ from ..standards.editions import Edition
 from .hardening import children_of, harden
 
 
-@dataclass(frozen=True)
-class FieldSpan:
-    """One decoded field: its path from the top type, first bit, bit after its end, and decoded value."""
+class FieldSpan(NamedTuple):
+    """One decoded field: its path from the top type, first bit, bit after its end, and decoded value (a tuple:
+    a trace makes one per field)."""
 
     path: tuple[str | int, ...]
     start_bit: int
@@ -57,32 +57,24 @@ class TraceResult:
     failure_start_bit: int | None = None
 
 
-class _Frame:
-    """A field being decoded; its path is built from the parent chain only when asked for (on failure)."""
+# A frame is a list [parent frame, key (member name, list index or None), first bit, is a list, next index]: a
+# field being decoded; its path is built from the parent chain only when asked for (on failure). Lists, not
+# objects, because a trace makes one per field and a rejection should cost about one more decode.
+_PARENT, _KEY, _START, _IS_ARRAY, _NEXT, _PATH = range(6)
 
-    __slots__ = ("is_array", "key", "next_index", "parent", "start")
 
-    def __init__(self, parent: _Frame | None, key: str | int | None, start: int, is_array: bool) -> None:
-        self.parent = parent
-        self.key = key
-        self.start = start
-        self.is_array = is_array
-        self.next_index = 0
-
-    @property
-    def path(self) -> tuple[str | int, ...]:
-        keys: list[str | int] = []
-        frame: _Frame | None = self
-        while frame is not None:
-            if frame.key is not None:
-                keys.append(frame.key)
-            frame = frame.parent
-        return tuple(reversed(keys))
+def _path_of(frame: list[Any] | None) -> tuple[str | int, ...]:
+    keys: list[str | int] = []
+    while frame is not None:
+        if frame[_KEY] is not None:
+            keys.append(frame[_KEY])
+        frame = frame[_PARENT]
+    return tuple(reversed(keys))
 
 
 class _Tracer:
     def __init__(self) -> None:
-        self.stack: list[_Frame] = []
+        self.stack: list[list[Any]] = []
         self.spans: list[FieldSpan] = []
         self.record = True  # False: only where decoding stopped is wanted (no spans)
         self.decoder: Any = None
@@ -97,30 +89,39 @@ def _instrument(root: Any, tracer: _Tracer) -> None:
             continue
         seen.add(id(obj))
         pending.extend(children_of(obj))
+        if hasattr(obj, "_inner"):  # a recursion placeholder: its inner type records the span
+            continue
         original = obj.decode
-        is_array = hasattr(obj, "element_type")
-        is_recursive = hasattr(obj, "_inner")
 
         def traced(
-            decoder: Any, _obj: Any = obj, _orig: Any = original, _arr: bool = is_array, _rec: bool = is_recursive
+            decoder: Any,
+            _name: Any = obj.name or None,
+            _orig: Any = original,
+            _arr: bool = hasattr(obj, "element_type"),
+            _stack: list[list[Any]] = tracer.stack,
         ) -> Any:
-            if _rec:  # a recursion placeholder: its inner type records the span
-                return _orig(decoder)
-            stack = tracer.stack
-            parent = stack[-1] if stack else None
-            key: str | int | None = None
+            parent = _stack[-1] if _stack else None
+            key = _name
             if parent is not None:
-                if parent.is_array:
-                    key = parent.next_index
-                    parent.next_index += 1
-                elif _obj.name:
-                    key = _obj.name
-            frame = _Frame(parent, key, decoder.number_of_read_bits(), _arr)
-            stack.append(frame)
+                if parent[_IS_ARRAY]:
+                    key = parent[_NEXT]
+                    parent[_NEXT] += 1
+            else:
+                key = None
+            start = decoder.total_number_of_bits - decoder.number_of_bits
+            if tracer.record:  # the path is kept with the frame, one tuple per field
+                path = parent[_PATH] if parent is not None else ()
+                if key is not None:
+                    path = (*path, key)
+                frame = [parent, key, start, _arr, 0, path]
+            else:
+                frame = [parent, key, start, _arr, 0, None]
+            _stack.append(frame)
             value = _orig(decoder)
-            stack.pop()
+            _stack.pop()
             if tracer.record:
-                tracer.spans.append(FieldSpan(frame.path, frame.start, decoder.number_of_read_bits(), value))
+                end = decoder.total_number_of_bits - decoder.number_of_bits
+                tracer.spans.append(FieldSpan(frame[_PATH], start, end, value))
             return value
 
         obj.decode = traced
@@ -171,9 +172,9 @@ def trace(edition: Edition, type_name: str, data: bytes, *, spans: bool = True) 
             frame = tracer.stack[-1] if tracer.stack else None
             return TraceResult(
                 spans=tracer.spans,
-                failure_path=frame.path if frame else (),
+                failure_path=_path_of(frame),
                 failure_bit=decoder.number_of_read_bits(),
-                failure_start_bit=frame.start if frame else 0,
+                failure_start_bit=frame[_START] if frame else 0,
             )
         return TraceResult(spans=tracer.spans)
 
@@ -184,7 +185,14 @@ def find_span(result: TraceResult, dotted_path: str, offending: str | None = Non
     ``offending`` is the text asn1tools puts after "but got" in a constraint message: a value, or a count of
     elements, bits or characters.
     """
-    candidates = [span for span in result.spans if span.dotted == dotted_path]
+    last = dotted_path.rsplit(".", 1)[-1]
+    # a cheap test on the last name first: a trace holds a span per field, and only a few end in that name
+    candidates = [
+        span
+        for span in result.spans
+        if (span.path[-1] == last or isinstance(span.path[-1], int) if span.path else not dotted_path)
+        and span.dotted == dotted_path
+    ]
     if offending is not None:
         for span in candidates:
             value = span.value
