@@ -241,12 +241,7 @@ class _Compiler:
                 program.edges[words[W_A] + position][1] = self.node(member, members.get(member.name))
         elif isinstance(obj, uper.Integer):
             words[W_KIND] = K_INT
-            if obj.has_extension_marker:
-                words[W_FLAGS] |= F_EXT
-            flags, words[W_LB], words[W_UB], words[W_NBITS] = _bounds(obj.minimum, obj.maximum)
-            words[W_FLAGS] |= flags
-            flags, words[W_CMIN], words[W_CMAX] = _checks(checker)
-            words[W_FLAGS] |= flags
+            self._sizes(words, obj, checker)  # the value range, held like a size range
         elif isinstance(obj, per.Enumerated):
             words[W_KIND] = K_ENUM
             root_names = [obj.root_index_to_data[i] for i in range(len(obj.root_index_to_data))]
@@ -299,6 +294,7 @@ class _Compiler:
             raise Unsupported(f"{type(obj).__name__} ({getattr(obj, 'type_name', '?')})")
 
     def _sizes(self, words: list[int], obj: Any, checker: Any) -> None:
+        """Extension marker, root bounds (encoding) and checked bounds (constraint) of a range or size."""
         if obj.has_extension_marker:
             words[W_FLAGS] |= F_EXT
         flags, words[W_LB], words[W_UB], words[W_NBITS] = _bounds(obj.minimum, obj.maximum)
