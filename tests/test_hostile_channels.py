@@ -314,3 +314,16 @@ def test_yaml_line_separators_are_written_escaped() -> None:
     for text in ("L\x85", "a\u2028b", "x\u2029"):
         written = dump_yaml({"v": text})
         assert not any(ch in written for ch in "\x85\u2028\u2029") and parse_yaml(written, "t").data == {"v": text}
+
+
+def test_vectors_show_prints_a_lab_corpus_record_with_control_characters_escaped(tmp_path: Any) -> None:
+    """A record of a lab's corpus is external text: `vectors show` writes its JSON with control and bidirectional
+    characters as JSON escapes (the same value), never raw to the terminal."""
+    record = {"id": "v1-hostile0000000000", "edition": "csae53-2020", "type": "MessageFrame", "message": "rsi",
+              "class": "valid", "framing": "none", "hex": "00", "decoded": {"text": "\x1b[31m\u202e\x07"}}  # fmt: skip
+    (tmp_path / "lab.jsonl").write_text(json.dumps(record) + "\n", encoding="utf-8")
+    result = CliRunner().invoke(main, ["vectors", "show", "v1-hostile", "--corpus", str(tmp_path / "lab.jsonl")])
+    assert "Traceback" not in result.output
+    assert not any(ch in result.output for ch in "\x1b\u202e\x07")
+    shown = json.loads(result.output[: result.output.rindex("}") + 1])
+    assert shown["decoded"]["text"] == "\x1b[31m\u202e\x07"

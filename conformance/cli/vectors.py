@@ -15,7 +15,7 @@ from typing import Any
 
 import click
 
-from ..engine.console import DataConsole, markup
+from ..engine.console import DataConsole, json_text, markup
 from ..errors import ExitCode, UsageError, VectorArgumentError
 from ..standards import CORPUS_DIR
 from ..standards import messages as message_table
@@ -175,7 +175,7 @@ def show_command(record_id: str, corpus_dir: Path) -> None:
             ids = ", ".join(sorted({record["id"] for record in found})[:10])
             raise VectorArgumentError(f"id prefix {record_id!r} is ambiguous: {ids}.", hint="Give more digits.")
         record = found[0]
-        click.echo(json.dumps(record, ensure_ascii=False, indent=2))
+        click.echo(json_text(record, indent=2))  # a lab's corpus is external text: control characters escaped
         problem = corpus.check_record(record)
         err.print(f"oracle: {'verified' if not problem else 'MISMATCH: ' + problem}")
 
