@@ -443,3 +443,17 @@ def test_a_fault_inside_a_later_fragment_is_reported_at_its_frame_bit() -> None:
     verdict, _ = engine.decode_raw(bytes(frame), "Frame")
     assert verdict.code == native.E_OPEN_PADDING
     assert verdict.bit_offset == 8 * len(frame) - 1 and verdict.path == ()  # the last fragment's last bit
+
+
+def test_an_unknown_alternative_with_an_index_of_many_octets_is_named_in_full() -> None:
+    """A CHOICE extension index is a normally small number (X.691 11.6); a mutated frame can make it hundreds of
+    octets long, with a two-octet length determinant: both paths name the same number (found by 10^6 mutations)."""
+    for length in (9, 200):
+        prefix = "1" + "1" + (f"{length:08b}" if length < 128 else f"{0x8000 | length:016b}")
+        bits = prefix + "10" * (4 * length) + "0" * 64
+        bits += "0" * (-len(bits) % 8)
+        frame = bytes(int(bits[i : i + 8], 2) for i in range(0, len(bits), 8))
+        result = Comparison()
+        for edition in EDITIONS:
+            compare(edition, [frame], result)
+        assert result.compared == len(EDITIONS) and result.mismatches == []

@@ -305,8 +305,15 @@ def _small_number(frame: bytes, bit: int) -> int:
     bits = "".join(f"{byte:08b}" for byte in frame)
     if bits[bit] == "0":
         return int(bits[bit + 1 : bit + 7], 2)
-    length = int(bits[bit + 1 : bit + 9], 2)
-    return int(bits[bit + 9 : bit + 9 + 8 * length] or "0", 2)
+    first = int(bits[bit + 1 : bit + 9], 2)  # a length determinant (X.691 11.9.3.5-8), then the octets
+    at = bit + 9
+    if first < 0x80:
+        length = first
+    elif first < 0xC0:
+        length, at = ((first & 0x3F) << 8) | int(bits[at : at + 8], 2), at + 8
+    else:
+        length = (first & 0x3F) * 16384
+    return int(bits[at : at + 8 * length] or "0", 2)
 
 
 def _message(
