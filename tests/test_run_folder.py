@@ -303,3 +303,16 @@ def test_resume_with_an_option_the_folder_fixes_is_refused_naming_it(
     assert "--target, --seed, -k cannot be combined with --resume" in done.stderr, done.stderr
     assert "Traceback" not in done.stderr
     assert len(_case_records(out)) == 10  # nothing was run
+
+
+def test_the_reports_name_the_codec_that_judged_the_frames(
+    secret_run: tuple[Path, Path, Path, dict[str, str]],
+) -> None:
+    from conformance.codec import native
+
+    out, _, _, _ = secret_run
+    status = native.status()
+    assert json.loads((out / "run.json").read_text(encoding="utf-8"))["tool"]["codec"] == status
+    assert json.loads((out / "report.json").read_text(encoding="utf-8"))["tool"]["codec"] == status
+    assert f"({status})" in (out / "report.md").read_text(encoding="utf-8")
+    assert f"({status})" in (out / "report.html").read_text(encoding="utf-8")

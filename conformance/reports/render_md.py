@@ -41,7 +41,8 @@ def render_md(report: dict[str, Any]) -> str:
         "",
         f"**Report** `{report['report_id']}` · **device** {_cell(device_label(report))} · **profile** "
         f"`{report['method']['profile']['id']}` · **edition** `{report['method']['edition']['id']}` · "
-        f"**tool** {report['tool']['name']} {report['tool']['version']}",
+        f"**tool** {report['tool']['name']} {report['tool']['version']}"
+        + (f" ({_cell(report['tool']['codec'])})" if report["tool"].get("codec") else ""),
         "",
         f"**{CONFORMITY[conformity['status']]}** — {conformity['statement']['en']}  ",
         f"{conformity['statement']['zh']}",
