@@ -103,6 +103,9 @@ class DataConsole(Console):
             value, indent=indent, skipkeys=skip_keys, ensure_ascii=ensure_ascii, check_circular=check_circular,
             allow_nan=allow_nan, default=default, sort_keys=sort_keys,
         )  # fmt: skip
+        if not self.is_terminal:  # a pipe or a file: the JSON as it is, without rendering it (fast for batches)
+            self.file.write(text + "\n")
+            return
         shown = JSONHighlighter()(text) if highlight else Text(text)
         shown.no_wrap, shown.overflow = True, None
         super().print(shown, soft_wrap=True)
