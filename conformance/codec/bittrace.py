@@ -77,7 +77,14 @@ class _Tracer:
         self.stack: list[list[Any]] = []
         self.spans: list[FieldSpan] = []
         self.record = True  # False: only where decoding stopped is wanted (no spans)
+        self.target: str | None = None  # locate(): record only the spans at this dotted path
+        self.target_last = ""
+        self.offending: str | None = None  # locate(): stop at the first of them whose value is this
         self.decoder: Any = None
+
+
+class _Found(Exception):
+    """Raised inside a targeted trace when the field sought has been decoded (stops the trace early)."""
 
 
 def _instrument(root: Any, tracer: _Tracer) -> None:
@@ -122,6 +129,13 @@ def _instrument(root: Any, tracer: _Tracer) -> None:
             if tracer.record:
                 end = decoder.total_number_of_bits - decoder.number_of_bits
                 tracer.spans.append(FieldSpan(frame[_PATH], start, end, value))
+            elif tracer.target is not None and (key == tracer.target_last or isinstance(key, int) or parent is None):
+                path = _path_of(frame)  # built only for fields that may be the one sought
+                if ".".join(part for part in path if isinstance(part, str)) == tracer.target:
+                    end = decoder.total_number_of_bits - decoder.number_of_bits
+                    tracer.spans.append(FieldSpan(path, start, end, value))
+                    if tracer.offending is not None and _value_matches(value, tracer.offending):
+                        raise _Found
             return value
 
         obj.decode = traced
@@ -195,12 +209,35 @@ def find_span(result: TraceResult, dotted_path: str, offending: str | None = Non
     ]
     if offending is not None:
         for span in candidates:
-            value = span.value
-            texts = {str(value)}
-            if isinstance(value, (list, str, bytes, bytearray)):
-                texts.add(str(len(value)))
-            if isinstance(value, tuple) and len(value) == 2 and isinstance(value[1], int):
-                texts.add(str(value[1]))
-            if offending in texts:
+            if _value_matches(span.value, offending):
                 return span
     return candidates[0] if candidates else None
+
+
+def _value_matches(value: Any, offending: str) -> bool:
+    """True when ``offending`` (asn1tools' "but got" text) is this value, or its count of elements, bits or
+    characters."""
+    texts = {str(value)}
+    if isinstance(value, (list, str, bytes, bytearray)):
+        texts.add(str(len(value)))
+    if isinstance(value, tuple) and len(value) == 2 and isinstance(value[1], int):
+        texts.add(str(value[1]))
+    return offending in texts
+
+
+def locate(edition: Edition, type_name: str, data: bytes, dotted_path: str, offending: str | None) -> FieldSpan | None:
+    """:func:`find_span` over a trace of ``data`` that records only the spans at ``dotted_path`` and stops at the
+    first whose value matches ``offending``: where a constraint violation lies, at about the cost of a decode."""
+    root, tracer, lock = _instrumented(edition, type_name)
+    with lock:
+        tracer.stack.clear()
+        tracer.spans = []
+        tracer.record = False
+        tracer.target, tracer.target_last, tracer.offending = dotted_path, dotted_path.rsplit(".", 1)[-1], offending
+        try:
+            root.decode(uper.Decoder(bytearray(data)))
+        except Exception:  # noqa: BLE001 - _Found, or a malformed frame: the spans so far are the answer
+            pass
+        finally:
+            tracer.target, tracer.offending = None, None
+        return find_span(TraceResult(spans=tracer.spans), dotted_path, offending)

@@ -285,7 +285,7 @@ class StrictCodec:
         message = str(getattr(exc, "message", "") or exc)
         dotted = self._location(exc, name)
         got = _GOT_PATTERN.search(message)
-        span = bittrace.find_span(bittrace.trace(self.edition, name, data), dotted, got.group(1) if got else None)
+        span = bittrace.locate(self.edition, name, data, dotted, got.group(1) if got else None)
         return self._error(
             f"Constraint violated: {message}",
             operation="decode",
