@@ -387,18 +387,18 @@ def _message(
             "be padded with zero bits).",
             strict.HINT_PADDING,
         )
-    structure = {
-        E_OPEN_LENGTH: f"the open-type length of {member} is {d1} bytes but its value takes {d2}",
-        E_CHOICE_INDEX: f"Expected choice index {_format_or(list(range(d2)))}, but got {d1}",
-        E_ENUM_INDEX: f"Expected enumeration index {_format_or(list(range(d2)))}, but got {d1}",
-        E_ALPHABET: f"Expected a value in {list(range(d2))}, but got {d1}",
-        E_UTF8: "the bytes of a UTF8String are not UTF-8",
-        E_LENGTH_DET: f"Bad length determinant fragmentation value 0x{d1:02x}",
-        E_INT_LENGTH: "negative shift count",
-        E_DEPTH: f"the value is nested deeper than {d1} levels",
-        E_LIMIT: "more zero-width elements than the frame can hold",
-    }
-    return f"Invalid encoding: {structure.get(code, f'fault {code}')}.", strict.HINT_STRUCTURE
+    structure = {  # worded only for the fault at hand (a rejection should cost little more than a decode)
+        E_OPEN_LENGTH: lambda: f"the open-type length of {member} is {d1} bytes but its value takes {d2}",
+        E_CHOICE_INDEX: lambda: f"Expected choice index {_format_or(list(range(d2)))}, but got {d1}",
+        E_ENUM_INDEX: lambda: f"Expected enumeration index {_format_or(list(range(d2)))}, but got {d1}",
+        E_ALPHABET: lambda: f"Expected a value in {list(range(d2))}, but got {d1}",
+        E_UTF8: lambda: "the bytes of a UTF8String are not UTF-8",
+        E_LENGTH_DET: lambda: f"Bad length determinant fragmentation value 0x{d1:02x}",
+        E_INT_LENGTH: lambda: "negative shift count",
+        E_DEPTH: lambda: f"the value is nested deeper than {d1} levels",
+        E_LIMIT: lambda: "more zero-width elements than the frame can hold",
+    }.get(code, lambda: f"fault {code}")()
+    return f"Invalid encoding: {structure}.", strict.HINT_STRUCTURE
 
 
 __all__ = ["NativeCodec", "Verdict", "available", "codec_for", "error_for", "status"]
