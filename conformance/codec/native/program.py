@@ -90,10 +90,11 @@ class Program:
             self._string_index[text] = index
         return index
 
-    def find_member(self, node: int, name: str) -> int:
-        """The edge of member or alternative ``name`` of ``node`` (through SEQUENCE OF levels), or -1."""
+    def find_member(self, node: int, name: str, *, through_lists: bool = True) -> int:
+        """The edge of member or alternative ``name`` of ``node`` (through SEQUENCE OF levels unless
+        ``through_lists`` is False), or -1."""
         words = self.nodes[node]
-        while words[W_KIND] == K_SEQOF:
+        while through_lists and words[W_KIND] == K_SEQOF:
             words = self.nodes[words[W_A]]
         if words[W_KIND] not in (K_SEQ, K_CHOICE):
             return -1
@@ -308,17 +309,18 @@ def _attach_open_types(compiler: _Compiler, edition: Edition, program: Program) 
     for binding in edition.info.open_types:
         if binding.pdu not in program.roots:
             continue
-        node = program.nodes[program.roots[binding.pdu]]
-        for step in binding.path:
-            edge = _find_edge(program, node, step)
-            if edge is None:
+        index = program.roots[binding.pdu]
+        for step in binding.path:  # the registry's path names members and alternatives, never list levels
+            edge = program.find_member(index, step, through_lists=False)
+            if edge < 0:
                 raise Unsupported(f"open type path {'.'.join(binding.path)} not found")
-            node = program.nodes[program.edges[edge][1]]
+            index = program.edges[edge][1]
+        node = program.nodes[index]
         if node[W_KIND] != K_SEQ:
             raise Unsupported(f"open type container {binding.container_type} is not a SEQUENCE")
-        key_edge = _find_edge(program, node, binding.key_field)
-        value_edge = _find_edge(program, node, binding.value_field)
-        if key_edge is None or value_edge is None or not key_edge < value_edge < node[W_A] + node[W_ACOUNT]:
+        key_edge = program.find_member(index, binding.key_field, through_lists=False)
+        value_edge = program.find_member(index, binding.value_field, through_lists=False)
+        if key_edge < 0 or value_edge < 0 or not key_edge < value_edge < node[W_A] + node[W_ACOUNT]:
             raise Unsupported(f"open type {binding.container_type}: key must be a root member before the value")
         if program.nodes[program.edges[value_edge][1]][W_KIND] != K_OCTETS:
             raise Unsupported(f"open type {binding.container_type}.{binding.value_field} is not an OCTET STRING")
@@ -329,17 +331,6 @@ def _attach_open_types(compiler: _Compiler, edition: Edition, program: Program) 
         program.bindings.extend(
             [key_edge - node[W_A], value_edge - node[W_A], len(table), *(word for row in table for word in row)]
         )
-
-
-def _find_edge(program: Program, node: list[int], name: str) -> int | None:
-    first = node[W_A]
-    count = node[W_ACOUNT] + (node[W_BCOUNT] if node[W_KIND] in (K_SEQ, K_CHOICE) else 0)
-    if node[W_KIND] not in (K_SEQ, K_CHOICE):
-        return None
-    for index in range(first, first + count):
-        if program.strings[program.edges[index][0]] == name:
-            return index
-    return None
 
 
 def _root(compiler: _Compiler, edition: Edition, program: Program, type_name: str) -> int:
