@@ -178,16 +178,10 @@ class StrictCodec:
             if verdict.ok:
                 needed = (verdict.bits + 7) // 8
                 return Decoded(self.edition.id, name, value, verdict.bits, data[:needed], data[needed:])
-            raise self._native_failure(verdict, name, data, allow_trailing, allow_padding)
+            # the Python path's words, field path and bit offset (tests/test_native_codec.py compares them), built
+            # from the native verdict without decoding the frame again
+            raise self.native.error(verdict, data, name)
         return self._decode_python(data, name, allow_trailing, allow_padding)
-
-    def _native_failure(
-        self, verdict: native.Verdict, name: str, data: bytes, allow_trailing: bool, allow_padding: bool
-    ) -> CodecError:
-        """The error for a frame the native engine rejected, in the Python path's words (same field path and bit
-        offset; ``tests/test_native_codec.py`` compares the two), built without decoding the frame again."""
-        assert self.native is not None
-        return self.native.error(verdict, data, name)
 
     def _decode_python(self, data: bytes, name: str, allow_trailing: bool, allow_padding: bool) -> Decoded:
         if len(data) > MAX_FRAME_BYTES:

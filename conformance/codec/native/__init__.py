@@ -72,7 +72,6 @@ E_EMPTY = 40
 E_TRAILING = 41
 E_PADDING = 42
 
-STRUCTURAL = frozenset(range(1, 20))
 INT64_MAX = 2**63 - 1
 
 
@@ -272,8 +271,6 @@ def error_for(
 ) -> CodecError:
     """The :class:`CodecError` the strict codec raises for this verdict: the Python path's wording, hint, field
     path and bit offset (``tests/test_native_codec.py`` compares them)."""
-    from .. import strict  # the hints and wording live with the Python path
-
     if verdict.inner is not None:
         inner_name, inner_length = verdict.inner
         binding = next((b for b in edition.info.open_types if b.pdu == type_name), None)
@@ -288,7 +285,6 @@ def error_for(
         text, hint = inner
     else:
         text, hint = _message(verdict, type_name, len(data), program, edition, data)
-    del strict
     return CodecError(
         text,
         operation="decode",
@@ -319,7 +315,7 @@ def _small_number(frame: bytes, bit: int) -> int:
 def _message(
     verdict: Verdict, name: str, length: int, program: Program | None, edition: Edition, frame: bytes = b""
 ) -> tuple[str, str]:
-    from .. import strict
+    from .. import strict  # the hints live with the Python path (which imports this module)
 
     d1, d2, d3 = verdict.detail
     code = verdict.code
