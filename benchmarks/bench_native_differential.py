@@ -29,6 +29,7 @@ from conformance.codec.strict import CANNOT_DECODE, StrictCodec
 from conformance.errors import CodecError
 from conformance.standards import CORPUS_DIR
 from conformance.standards.editions import load_edition
+from conformance.vectors.corpus import corpus_files, iter_file
 
 ROOT = Path(__file__).resolve().parents[1]
 CAPTURES = ROOT.parent / "shared" / "interop" / "field-captures.json"
@@ -36,12 +37,12 @@ CAPTURES = ROOT.parent / "shared" / "interop" / "field-captures.json"
 
 def seeds() -> list[tuple[str, bytes]]:
     """(edition, frame) of every corpus MessageFrame, and of the field captures (2019) when present."""
-    found = []
-    for path in sorted(CORPUS_DIR.glob("*/*.jsonl")):
-        for line in path.read_text(encoding="utf-8").splitlines():
-            record = json.loads(line)
-            if record.get("framing") == "none" and record.get("type") == "MessageFrame":
-                found.append((record["edition"], bytes.fromhex(record["hex"])))
+    found = [
+        (record["edition"], bytes.fromhex(record["hex"]))
+        for path in corpus_files(CORPUS_DIR)
+        for record in iter_file(path)
+        if record.get("framing") == "none" and record.get("type") == "MessageFrame"
+    ]
     if CAPTURES.exists():
         captures = json.loads(CAPTURES.read_text(encoding="utf-8"))["captures"]
         found += [("csae53-2019", bytes.fromhex(c["hex"])) for c in captures]

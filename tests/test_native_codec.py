@@ -27,6 +27,7 @@ from conformance.errors import CodecError
 from conformance.standards import CORPUS_DIR
 from conformance.standards.editions import edition_ids, load_edition
 from conformance.standards.samples import sample_values
+from conformance.vectors.corpus import corpus_files, iter_file
 
 EDITIONS = edition_ids()
 CAPTURES = Path(__file__).resolve().parents[1].parent / "shared" / "interop" / "field-captures.json"
@@ -42,12 +43,12 @@ def python_codec(edition: str) -> StrictCodec:
 
 
 def corpus_frames() -> list[bytes]:
-    frames = []
-    for path in sorted(CORPUS_DIR.glob("*/*.jsonl")):
-        for line in path.read_text(encoding="utf-8").splitlines():
-            record = json.loads(line)
-            if record.get("framing") == "none" and record.get("type") == "MessageFrame":
-                frames.append(bytes.fromhex(record["hex"]))
+    frames = [
+        bytes.fromhex(record["hex"])
+        for path in corpus_files(CORPUS_DIR)
+        for record in iter_file(path)
+        if record.get("framing") == "none" and record.get("type") == "MessageFrame"
+    ]
     if CAPTURES.exists():
         frames += [bytes.fromhex(c["hex"]) for c in json.loads(CAPTURES.read_text(encoding="utf-8"))["captures"]]
     return frames
