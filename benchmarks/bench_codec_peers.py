@@ -44,7 +44,6 @@ import json
 import os
 import platform
 import sys
-import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -57,6 +56,7 @@ from conformance.errors import CodecError
 from conformance.standards.editions import load_edition
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
+import bench_codec
 from peers.asn1c_peer import PeerError, asn1c_version, build_asn1c_peer, ensure_asn1c, run_peer
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -270,20 +270,8 @@ BATCH = 100
 
 # -- measurement --------------------------------------------------------------------------------------------------
 def rate(func: Callable[[], Any], seconds: float) -> float:
-    """Call ``func`` repeatedly for about ``seconds``; calls per second, best of 3 rounds (as bench_codec.py)."""
-    best = 0.0
-    for _ in range(3):
-        count, start = 0, time.perf_counter()
-        deadline = start + seconds / 3
-        while True:
-            for _ in range(5):
-                func()
-            count += 5
-            now = time.perf_counter()
-            if now >= deadline:
-                break
-        best = max(best, count / (now - start))
-    return best
+    """bench_codec.rate with the clock read every 5 calls (some paths here take milliseconds a call)."""
+    return bench_codec.rate(func, seconds, batch=5)
 
 
 def measure_asn1c(
