@@ -380,15 +380,8 @@ static int dec_bits(ctx_t *c, int64_t *nd, int64_t start, PyObject **out) {
                 return pyfail(c);
             }
             acc = grown;
-            if ((total & 7) == 0) {
-                if (n) copy_bits(acc + total / 8, c->buf, c->pos, n);
-            } else { /* only after a fragment of 16K multiples, which ends on an octet: kept for safety */
-                for (int64_t k = 0; k < n; k++) {
-                    int64_t at = total + k;
-                    if (!(at & 7)) acc[at >> 3] = 0;
-                    if (bit_at(c->buf, c->pos + k)) acc[at >> 3] |= (uint8_t)(0x80 >> (at & 7));
-                }
-            }
+            /* a fragment holds a multiple of 16384 bits (X.691 11.9.3.8), so the next one starts on an octet */
+            if (n) copy_bits(acc + total / 8, c->buf, c->pos, n);
         }
         c->pos += n;
         total += n;
