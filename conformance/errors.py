@@ -17,6 +17,7 @@ Every :class:`ConformanceError` class is defined here and nowhere else (exit cod
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from enum import IntEnum
 
@@ -146,13 +147,20 @@ class CodecError(ConformanceError):
     ``operation`` is ``"decode"`` or ``"encode"``; ``field_path`` is dotted from the top type (``value`` fields of
     CHOICE alternatives are named by the alternative, e.g. ``bsmFrame.speed``); ``bit_offset`` counts from the first
     bit of the input (for decode) when the underlying codec knows it.
+
+    The strict codec decides a rejection at once, and may leave its wording (``explain``: message and hint) and its
+    exact place (``locate``: field path and bit offset) to be worked out the first time they are read, so that a
+    monitor which only counts rejected frames does not pay for sentences nobody reads (issue 15: rejecting a frame
+    should cost about what accepting one does). Reading ``message``, ``hint``, ``field_path``, ``bit_offset``,
+    :meth:`describe` or :meth:`as_dict` gives the same values an eager error would have held. Should ``locate``
+    itself fail (a bug), the place given at construction stays and the failure is kept in ``locate_failure``.
     """
 
     exit_code = ExitCode.INVALID
 
     def __init__(
         self,
-        message: str,
+        message: str = "",
         *,
         operation: str,
         edition: str = "",
@@ -160,13 +168,80 @@ class CodecError(ConformanceError):
         field_path: str = "",
         bit_offset: int | None = None,
         hint: str = "",
+        explain: Callable[[], tuple[str, str]] | None = None,
+        locate: Callable[[], tuple[str, int | None]] | None = None,
     ) -> None:
+        self._explain: Callable[[], tuple[str, str]] | None = None
+        self._locate: Callable[[], tuple[str, int | None]] | None = None
+        self._field_path = field_path
+        self._bit_offset = bit_offset
+        self.locate_failure: str = ""
         super().__init__(message, hint=hint)
+        self._explain = explain
+        self._locate = locate
         self.operation = operation
         self.edition = edition
         self.type_name = type_name
-        self.field_path = field_path
-        self.bit_offset = bit_offset
+
+    # -- deferred detail -------------------------------------------------------------------------------------
+    def _explained(self) -> None:
+        explain = self._explain
+        if explain is not None:
+            self._explain = None
+            self._message, self._hint = explain()
+
+    def _located(self) -> None:
+        locate = self._locate
+        if locate is not None:
+            self._locate = None
+            try:
+                self._field_path, self._bit_offset = locate()
+            except Exception as exc:  # noqa: BLE001 - the fault is already decided; keep the place known so far
+                self.locate_failure = f"{type(exc).__name__}: {exc}"
+
+    @property
+    def message(self) -> str:
+        """What is wrong (worked out on first read when the codec deferred it)."""
+        self._explained()
+        return self._message
+
+    @message.setter
+    def message(self, value: str) -> None:
+        self._explained()
+        self._message = value
+
+    @property
+    def hint(self) -> str:
+        """What to do about it (worked out with :attr:`message`)."""
+        self._explained()
+        return self._hint
+
+    @hint.setter
+    def hint(self, value: str) -> None:
+        self._explained()
+        self._hint = value
+
+    @property
+    def field_path(self) -> str:
+        """Dotted field path of the fault ('' for the top level or when unknown)."""
+        self._located()
+        return self._field_path
+
+    @field_path.setter
+    def field_path(self, value: str) -> None:
+        self._located()
+        self._field_path = value
+
+    @property
+    def bit_offset(self) -> int | None:
+        """Bit offset of the fault from the first bit of the input (None when unknown)."""
+        self._located()
+        return self._bit_offset
+
+    @bit_offset.setter
+    def bit_offset(self, value: int | None) -> None:
+        self._located()
+        self._bit_offset = value
 
     def location(self) -> str:
         """Return edition, type, field path and bit offset, as far as known."""

@@ -8,6 +8,7 @@ import json
 from pathlib import Path
 from typing import Any
 
+import asn1tools
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -23,7 +24,7 @@ from conformance.codec.identify import (
     try_edition,
 )
 from conformance.codec.strict import StrictCodec, codec_for, decode, encode, first_nonzero_padding_bit
-from conformance.errors import CodecError, ValueFormatError
+from conformance.errors import CodecError, ValueFormatError, format_path
 from conformance.standards import CORPUS_DIR
 from conformance.standards.editions import custom_edition, load_edition
 from conformance.standards.samples import EDITION, sample_values
@@ -87,6 +88,61 @@ def test_decode_reports_index_of_offending_list_element() -> None:
         caught.value.field_path == "spatFrame.intersections[0].phases[2].phaseStates[0].timing.counting.likelyEndTime"
     )
     assert caught.value.bit_offset is not None
+
+
+def _python_path() -> StrictCodec:
+    codec = StrictCodec(load_edition(EDITION))
+    codec.native = None
+    return codec
+
+
+@pytest.mark.parametrize("fault", ["constraint", "structure"])
+def test_a_rejection_traces_the_frame_only_when_its_place_is_read(fault: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Issue 15: rejecting costs about what accepting does. The Python path decides at once and traces the bits
+    for the exact place (field path with list indices, bit offset) the first time that place is read; the place
+    is then the one an eager trace gives."""
+    codec = _python_path()
+    data = lax_encode(bsm_value(heading=30_000)) if fault == "constraint" else sample_frames()["bsm"][:20]
+    calls: list[str] = []
+
+    def counted(name: str) -> Any:
+        real = getattr(bittrace, name)
+
+        def call(*args: Any, **kwargs: Any) -> Any:
+            calls.append(name)
+            return real(*args, **kwargs)
+
+        return call
+
+    for name in ("trace", "locate"):
+        monkeypatch.setattr(bittrace, name, counted(name))
+    with pytest.raises(CodecError) as caught:
+        codec.decode(data)
+    assert caught.value.message and calls == []  # the verdict and its words, no trace
+    path, bit = caught.value.field_path, caught.value.bit_offset
+    assert len(calls) == 1 and path.startswith("bsmFrame") and bit is not None
+    assert (caught.value.field_path, caught.value.bit_offset) == (path, bit) and len(calls) == 1  # traced once
+    monkeypatch.undo()
+    if fault == "constraint":
+        span = bittrace.locate(codec.edition, "MessageFrame", data, "bsmFrame.heading", "30000")
+        assert span is not None and (path, bit) == (span.display, span.start_bit)
+    else:
+        traced = bittrace.trace(codec.edition, "MessageFrame", data, spans=False)
+        assert traced.failure_path is not None and bit == traced.failure_start_bit
+
+
+def test_a_deferred_place_that_cannot_be_worked_out_keeps_the_known_one() -> None:
+    """Should the trace fail (a bug), the error still reads: the place known at once, and the failure kept."""
+
+    def broken() -> tuple[str, int | None]:
+        raise RuntimeError("tracer bug")
+
+    error = CodecError("Constraint violated.", operation="decode", field_path="bsmFrame.heading", locate=broken)
+    assert "field bsmFrame.heading" in error.describe() and error.bit_offset is None
+    assert error.locate_failure == "RuntimeError: tracer bug"
+    deferred = CodecError(operation="decode", explain=lambda: ("Truncated input.", "Capture it all."))
+    deferred.message = f"frame.bin: {deferred.message}"
+    assert str(deferred) == "frame.bin: Truncated input. Hint: Capture it all."
 
 
 def test_trailing_bytes_are_rejected() -> None:
@@ -205,6 +261,36 @@ def test_unknown_choice_extension_alternative_is_an_error_not_none() -> None:
         decode(bytes.fromhex("800b00000802011a195b1b1bc0"), edition=EDITION)
     assert "extension alternative number 0 of MessageFrame is not defined" in caught.value.message
     assert caught.value.bit_offset == 1
+
+
+def _with_light_extension_value(index: int) -> tuple[bytes, str, int]:
+    """The SPAT sample with its first LightState written as extension value ``index`` (X.691 14.3: extension bit
+    1, then the index as a normally small number), and that field's path and the bit its index starts at."""
+    data = sample_frames()["spat"]
+    span = next(s for s in bittrace.trace(load_edition(EDITION), "MessageFrame", data).spans if s.path[-1] == "light")
+    bits = "".join(f"{byte:08b}" for byte in data)[: decode(data, edition=EDITION).bit_length]
+    assert bits[span.start_bit] == "0" and span.end_bit - span.start_bit == 5  # a root value: 0 + 4-bit index
+    bits = bits[: span.start_bit] + "1" + "0" + f"{index:06b}" + bits[span.end_bit :]
+    bits += "0" * (-len(bits) % 8)
+    return int(bits, 2).to_bytes(len(bits) // 8, "big"), format_path(span.path), span.start_bit + 1
+
+
+@pytest.mark.parametrize("path", ["python", "default"])
+def test_unknown_enumerated_extension_value_is_an_error_not_none(path: str) -> None:
+    """An ENUMERATED extension value the edition does not define (LightState of csae53-2020 has none) is refused
+    like an unknown CHOICE extension alternative, at its index; asn1tools would give None, asn1c refuses it."""
+    frame, field, index_bit = _with_light_extension_value(3)
+    codec = _python_path() if path == "python" else codec_for(EDITION)
+    with pytest.raises(CodecError) as caught:
+        codec.decode(frame)
+    assert caught.value.message == (
+        "Unknown extension: extension value number 3 of light is not defined in this edition "
+        "(extension values known here: none)."
+    )
+    assert (caught.value.field_path, caught.value.bit_offset) == (field, index_bit)
+    assert "later edition" in caught.value.hint
+    plain = asn1tools.compile_dict(copy.deepcopy(load_edition(EDITION).parsed), "uper")  # not hardened
+    assert plain.decode("MessageFrame", frame)  # asn1tools takes it, the light as None
 
 
 # -- padding bits (ITU-T X.691 §11.1: a complete encoding is padded with zero bits to the octet boundary) ----------

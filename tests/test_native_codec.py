@@ -21,7 +21,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from conformance.codec import native
-from conformance.codec.native import E_OK, E_TRAILING, E_TRUNCATED, NativeCodec
+from conformance.codec.native import E_OK, E_TRAILING, E_TRUNCATED, E_UNKNOWN_VALUE, NativeCodec
 from conformance.codec.strict import CANNOT_DECODE, StrictCodec
 from conformance.errors import CodecError
 from conformance.standards import CORPUS_DIR
@@ -373,11 +373,14 @@ def test_extensible_sizes_beyond_the_root_use_the_extended_form() -> None:
 
 
 def test_extension_additions_of_a_later_edition() -> None:
-    """A value the receiver's edition lacks: an ENUMERATED addition it does not know decodes to None (as asn1tools
-    gives); a SEQUENCE's unknown additions are skipped by their open-type length (X.691 §19.9)."""
+    """A value the receiver's edition lacks: an ENUMERATED addition it does not know is refused at its index, as an
+    unknown CHOICE alternative is (asn1tools would give None); a SEQUENCE's unknown additions are skipped by their
+    open-type length (X.691 §19.9), their content being no value of this edition's fields."""
     engine = NativeCodec(EXTENSIBLE)  # type: ignore[arg-type]
     amber = engine.encode_raw("amber", "Later")
-    assert engine.decode_raw(amber, "Colour")[1] is None
+    assert isinstance(amber, bytes) and bits_of(amber).startswith("1" + "0000001")  # extension value 1
+    verdict, value = engine.decode_raw(amber, "Colour")
+    assert (verdict.code, verdict.bit, verdict.detail[:2], value) == (E_UNKNOWN_VALUE, 1, (1, 1), None)
     assert engine.decode_raw(engine.encode_raw("blue", "Later"), "Colour")[1] == "blue"
     new = engine.encode_raw({"a": 5, "b": True, "c": 999}, "New")
     verdict, value = engine.decode_raw(new, "Old")

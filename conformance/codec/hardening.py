@@ -2,16 +2,19 @@
 
 asn1tools decodes extension content leniently, which a conformance decoder bound to one edition cannot do:
 
-* a CHOICE extension alternative it has no definition for becomes ``(None, None)`` (X.691 lets a receiver skip it);
+* a CHOICE extension alternative it has no definition for becomes ``(None, None)``, and an ENUMERATED extension
+  value it has no definition for becomes ``None`` (X.691 lets a receiver skip them; a decoder that judges a frame
+  against the edition it claims refuses them, with the hint to try a later edition — asn1c 0.9.28 refuses both too);
 * an extension addition of a SEQUENCE or an extension alternative of a CHOICE is decoded from the rest of the
   frame, not from the octets its open-type length gives (X.691 §11.2): a value that overruns its length reads
   the next field's bits, and one that is shorter leaves whole unused octets that are then read as the next length;
 * the padding inside such an open type is not checked, although the open type holds a complete encoding padded
   with zero bits (X.691 §11.1).
 
-:func:`harden` replaces ``decode_additions`` of every extensible CHOICE and SEQUENCE of a compiled specification
-once: each extension is decoded confined to its declared octets, a whole unused octet or a non-zero padding bit
-is an error at a stated bit, and a length running past the frame is a truncation. Both the strict codec's
+:func:`harden` replaces ``decode_additions`` of every extensible CHOICE and SEQUENCE, and ``decode`` of every
+extensible ENUMERATED, of a compiled specification once: each extension is decoded confined to its declared
+octets, a whole unused octet or a non-zero padding bit is an error at a stated bit, a length running past the
+frame is a truncation, and an unknown extension value or alternative is an error at its index. Both the strict codec's
 specification and bittrace's instrumented copy are hardened, so the bit offsets and field paths of the two agree
 (and agree with the native engine, which follows the same rules).
 """
@@ -53,7 +56,8 @@ def children_of(obj: Any) -> list[Any]:
 
 
 def harden(roots: Iterable[Any]) -> None:
-    """Replace ``decode_additions`` of every extensible CHOICE and SEQUENCE reachable from ``roots`` (once)."""
+    """Replace ``decode_additions`` of every extensible CHOICE and SEQUENCE, and ``decode`` of every extensible
+    ENUMERATED, reachable from ``roots`` (once)."""
     seen: set[int] = set()
     pending = list(roots)
     while pending:
@@ -73,6 +77,9 @@ def harden(roots: Iterable[Any]) -> None:
             and not any(isinstance(addition, per.AdditionGroup) for addition in obj.additions)
         ):
             obj.decode_additions = functools.partial(_strict_sequence_additions, obj)
+            obj._v2xc_hardened = True
+        elif isinstance(obj, per.Enumerated) and obj.additions_index_to_data is not None:
+            obj.decode = functools.partial(_strict_enumerated, obj)
             obj._v2xc_hardened = True
 
 
@@ -145,3 +152,20 @@ def _strict_sequence_additions(sequence: Any, decoder: Any) -> dict[str, Any]:
         else:  # an addition of a later edition: skipped, as X.691 lets a receiver do
             decoder.skip_bits(length_bits)
     return decoded
+
+
+def _strict_enumerated(enumerated: Any, decoder: Any) -> Any:
+    """Decode an extensible ENUMERATED (X.691 14.2-14.3): a value outside the root must be one this edition adds."""
+    if not decoder.read_bit():
+        return enumerated.decode_root(decoder)
+    at = decoder.number_of_read_bits()
+    index = decoder.read_normally_small_non_negative_whole_number()
+    value = enumerated.additions_index_to_data.get(index)
+    if value is None:
+        known = ", ".join(str(name) for name in enumerated.additions_index_to_data.values()) or "none"
+        raise asn1tools.codecs.DecodeError(
+            f"extension value number {index} of {enumerated.name} is not defined in this edition "
+            f"(extension values known here: {known})",
+            offset=at,
+        )
+    return value

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import functools
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -42,6 +43,10 @@ HINT_STRUCTURE = (
 HINT_UNKNOWN_EXTENSION = (
     "The frame is from a later edition than this one (MessageFrame extension alternative 0 is the Day-2 "
     "msgFrameExt of T/CSAE 157-2020: try --edition csae157-2020), or `v2xc identify` tells which edition fits."
+)
+HINT_UNKNOWN_VALUE = (
+    "The value is an extension this edition does not define, so a device conforming to it does not send it: the "
+    "frame may be from a later edition (`v2xc identify` tells which edition fits)."
 )
 HINT_PADDING = (
     "A conforming encoder pads with zero bits (X.691 §11.1): the frame does not re-encode byte-identically, so "
@@ -124,6 +129,7 @@ class StrictCodec:
         path: str = "",
         bit_offset: int | None = None,
         hint: str = "",
+        locate: Callable[[], tuple[str, int | None]] | None = None,
     ) -> CodecError:
         return CodecError(
             message,
@@ -133,6 +139,7 @@ class StrictCodec:
             field_path=path,
             bit_offset=bit_offset,
             hint=hint,
+            locate=locate,
         )
 
     @staticmethod
@@ -223,70 +230,51 @@ class StrictCodec:
 
     def _decode_failure(self, exc: Exception, name: str, data: bytes) -> CodecError:
         message = str(getattr(exc, "message", "") or exc)
-        path = self._location(exc, name)
+        dotted = self._location(exc, name)
         offset = getattr(exc, "offset", None)
-        traced = bittrace.trace(self.edition, name, data, spans=False)
-        if traced.failure_path is not None:
-            path = format_path(traced.failure_path)
-            if offset is None:
-                offset = traced.failure_start_bit
+
+        def locate() -> tuple[str, int | None]:
+            """The indexed field path and bit offset, from a traced decode (done when first read)."""
+            traced = bittrace.trace(self.edition, name, data, spans=False)
+            if traced.failure_path is None:
+                return dotted, offset
+            return format_path(traced.failure_path), traced.failure_start_bit if offset is None else offset
+
         if isinstance(exc, asn1tools.codecs.OutOfDataError) or "out of data" in message:
-            return self._error(
-                f"Truncated input: the {len(data)}-byte input ends before the {name} is complete.",
-                operation="decode",
-                type_name=name,
-                path=path,
-                bit_offset=offset,
-                hint=HINT_TRUNCATED,
-            )
-        if "extension alternative number" in message:
-            return self._error(
-                f"Unknown extension: {message.rstrip('.')}.",
-                operation="decode",
-                type_name=name,
-                path=path,
-                bit_offset=offset,
-                hint=HINT_UNKNOWN_EXTENSION,
-            )
-        if "padding bit" in message:
-            return self._error(
-                f"Non-zero padding: {message}.",
-                operation="decode",
-                type_name=name,
-                path=path,
-                bit_offset=offset,
-                hint=HINT_PADDING,
-            )
-        if isinstance(exc, NotImplementedError):
-            return self._error(
-                f"{CANNOT_DECODE} ({message}).",
-                operation="decode",
-                type_name=name,
-                path=path,
-                bit_offset=offset,
-                hint="An extensible size outside its root is present; this is legal ASN.1 but not yet supported.",
-            )
+            text = f"Truncated input: the {len(data)}-byte input ends before the {name} is complete."
+            hint = HINT_TRUNCATED
+        elif "extension alternative number" in message:
+            text, hint = f"Unknown extension: {message.rstrip('.')}.", HINT_UNKNOWN_EXTENSION
+        elif "extension value number" in message:
+            text, hint = f"Unknown extension: {message.rstrip('.')}.", HINT_UNKNOWN_VALUE
+        elif "padding bit" in message:
+            text, hint = f"Non-zero padding: {message}.", HINT_PADDING
+        elif isinstance(exc, NotImplementedError):
+            text = f"{CANNOT_DECODE} ({message})."
+            hint = "An extensible size outside its root is present; this is legal ASN.1 but not yet supported."
+        else:
+            text, hint = f"Invalid encoding: {message.rstrip('.')}.", HINT_STRUCTURE
         return self._error(
-            f"Invalid encoding: {message.rstrip('.')}.",
-            operation="decode",
-            type_name=name,
-            path=path,
-            bit_offset=offset,
-            hint=HINT_STRUCTURE,
+            text, operation="decode", type_name=name, path=dotted, bit_offset=offset, hint=hint, locate=locate
         )
 
     def _constraint_failure(self, exc: Exception, name: str, data: bytes) -> CodecError:
         message = str(getattr(exc, "message", "") or exc)
         dotted = self._location(exc, name)
         got = _GOT_PATTERN.search(message)
-        span = bittrace.locate(self.edition, name, data, dotted, got.group(1) if got else None)
+
+        def locate() -> tuple[str, int | None]:
+            """The indexed field path and bit offset of the violating value (traced when first read)."""
+            span = bittrace.locate(self.edition, name, data, dotted, got.group(1) if got else None)
+            return (span.display, span.start_bit) if span else (dotted, None)
+
         return self._error(
             f"Constraint violated: {message}",
             operation="decode",
             type_name=name,
-            path=span.display if span else dotted,
-            bit_offset=span.start_bit if span else None,
+            path=dotted,
             hint=HINT_CONSTRAINT,
+            locate=locate,
         )
 
     # -- open types ------------------------------------------------------------------------------------------
@@ -314,15 +302,14 @@ class StrictCodec:
             if inner_name is None:
                 known = ", ".join(f"{k} {v}" for k, v in sorted(binding.types.items()))
                 key_path = ".".join((*binding.path, binding.key_field))
-                span = bittrace.find_span(bittrace.trace(self.edition, name, data), key_path)
                 raise self._error(
                     f"Unknown {binding.key_field} {key} in {binding.container_type}: no message type is assigned "
                     f"to it in edition {self.edition.id}.",
                     operation="decode",
                     type_name=name,
                     path=key_path,
-                    bit_offset=span.start_bit if span else None,
                     hint=f"Known {binding.key_field} values: {known}.",
+                    locate=functools.partial(self._key_place, name, data, key_path),
                 )
             try:
                 inner = self.decode(raw, inner_name)
@@ -332,21 +319,27 @@ class StrictCodec:
                     f"does not decode as {inner_name}: {inner_exc.message}",
                     operation="decode",
                     type_name=name,
-                    path=f"{where}.{inner_exc.field_path}" if inner_exc.field_path else where,
-                    bit_offset=self._outer_offset(name, data, where, len(raw), inner_exc.bit_offset),
+                    path=where,
                     hint=inner_exc.hint,
+                    locate=functools.partial(self._inner_place, name, data, where, len(raw), inner_exc),
                 ) from None
             container[binding.value_field] = OpenValue(inner_name, inner.value, bytes(raw))
         return value
 
-    def _outer_offset(self, name: str, data: bytes, where: str, raw_length: int, inner: int | None) -> int | None:
-        """Turn a bit offset inside an open type's octets into an offset in the whole frame (failure path only)."""
-        if inner is None:
-            return None
+    def _key_place(self, name: str, data: bytes, key_path: str) -> tuple[str, int | None]:
+        """Field path and bit offset of an open type's unknown key (traced when the error is first read)."""
+        span = bittrace.find_span(bittrace.trace(self.edition, name, data), key_path)
+        return key_path, span.start_bit if span else None
+
+    def _inner_place(
+        self, name: str, data: bytes, where: str, raw_length: int, inner: CodecError
+    ) -> tuple[str, int | None]:
+        """Field path and frame bit offset of a fault inside an open type's octets (traced when first read)."""
+        path = f"{where}.{inner.field_path}" if inner.field_path else where
+        if inner.bit_offset is None:
+            return path, None
         span = bittrace.find_span(bittrace.trace(self.edition, name, data), where)
-        if span is None:
-            return None
-        return span.end_bit - 8 * raw_length + inner
+        return path, None if span is None else span.end_bit - 8 * raw_length + inner.bit_offset
 
     def _encode_open_types(self, name: str, value: Any) -> Any:
         for binding in self.edition.info.open_types:

@@ -65,6 +65,7 @@ E_INT_LENGTH = 10
 E_DEPTH = 11
 E_LIMIT = 12
 E_UNSUPPORTED = 13  # no longer produced (fragmented open types are decoded); kept so the numbers stay stable
+E_UNKNOWN_VALUE = 14
 E_CONSTRAINT = 20
 E_ALPHA_CONSTRAINT = 21
 E_OPEN_KEY = 30
@@ -270,46 +271,55 @@ def error_for(
     verdict: Verdict, *, edition: Edition, type_name: str, data: bytes, program: Program | None = None
 ) -> CodecError:
     """The :class:`CodecError` the strict codec raises for this verdict: the Python path's wording, hint, field
-    path and bit offset (``tests/test_native_codec.py`` compares them)."""
-    if verdict.inner is not None:
+    path and bit offset (``tests/test_native_codec.py`` compares them).
+
+    The verdict is complete here; the sentence and the dotted path are written when first read (see
+    :class:`CodecError`), so a rejection costs about what the decode did."""
+
+    def explain() -> tuple[str, str]:
+        if verdict.inner is None:
+            return _message(verdict, type_name, len(data), program, edition, data)
         inner_name, inner_length = verdict.inner
         binding = next((b for b in edition.info.open_types if b.pdu == type_name), None)
-        inner = _message(verdict, inner_name, inner_length, program, edition, data)
+        text, hint = _message(verdict, inner_name, inner_length, program, edition, data)
         if binding is not None and verdict.code != E_OPEN_KEY:
             key = next((k for k, v in sorted(binding.types.items()) if v == inner_name), "?")
-            message = (
+            text = (
                 f"{binding.container_type}.{binding.value_field} ({binding.key_field} {key} = {inner_name}) "
-                f"does not decode as {inner_name}: {inner[0]}"
+                f"does not decode as {inner_name}: {text}"
             )
-            inner = (message, inner[1])
-        text, hint = inner
-    else:
-        text, hint = _message(verdict, type_name, len(data), program, edition, data)
+        return text, hint
+
     return CodecError(
-        text,
         operation="decode",
         edition=edition.id,
         type_name=type_name,
-        field_path=verdict.field_path,
         bit_offset=verdict.bit_offset,
-        hint=hint,
+        explain=explain,
+        locate=lambda: (verdict.field_path, verdict.bit_offset),
     )
 
 
 def _small_number(frame: bytes, bit: int) -> int:
     """The normally small non-negative whole number at ``bit`` (X.691 11.6), however wide."""
-    bits = "".join(f"{byte:08b}" for byte in frame)
-    if bits[bit] == "0":
-        return int(bits[bit + 1 : bit + 7], 2)
-    first = int(bits[bit + 1 : bit + 9], 2)  # a length determinant (X.691 11.9.3.5-8), then the octets
+    total = 8 * len(frame)
+    whole = int.from_bytes(frame, "big")
+
+    def read(at: int, width: int) -> int:  # bits past the end of the frame read as 0 (the verdict came first)
+        width = max(0, min(width, total - at))
+        return (whole >> (total - at - width)) & ((1 << width) - 1) if width else 0
+
+    if not read(bit, 1):
+        return read(bit + 1, 6)
+    first = read(bit + 1, 8)  # a length determinant (X.691 11.9.3.5-8), then the octets
     at = bit + 9
     if first < 0x80:
         length = first
     elif first < 0xC0:
-        length, at = ((first & 0x3F) << 8) | int(bits[at : at + 8], 2), at + 8
+        length, at = ((first & 0x3F) << 8) | read(at, 8), at + 8
     else:
         length = (first & 0x3F) * 16384
-    return int(bits[at : at + 8 * length] or "0", 2)
+    return read(at, 8 * length)
 
 
 def _message(
@@ -364,16 +374,26 @@ def _message(
             )
         return f"Unknown open-type key {d1}.", "See the edition's open-type table (`v2xc editions`)."
     member = program.strings[d3] if program is not None and 0 <= d3 < len(program.strings) else "?"
-    if code == E_UNKNOWN_ALT:
+    if code in (E_UNKNOWN_ALT, E_UNKNOWN_VALUE):
         if d1 == INT64_MAX and verdict.bit_offset is not None:  # an index wider than 64 bits: read it again
             d1 = _small_number(frame, verdict.bit_offset)
-        choice = next((part for part in reversed(verdict.path) if isinstance(part, str)), name)
+        owner = next((part for part in reversed(verdict.path) if isinstance(part, str)), name)
         known = "none"
         if words is not None and program is not None:
-            names = [program.strings[program.edges[e][0]] for e in range(words[W_B], words[W_B] + words[W_BCOUNT])]
+            first, count = words[W_B], words[W_BCOUNT]
+            if code == E_UNKNOWN_ALT:  # a CHOICE's additions are edges; an ENUMERATED's are its value names
+                names = [program.strings[program.edges[e][0]] for e in range(first, first + count)]
+            else:
+                names = list(program.strings[first : first + count])
             known = ", ".join(names) or "none"
+        if code == E_UNKNOWN_VALUE:
+            return (
+                f"Unknown extension: extension value number {d1} of {owner} is not defined in this edition "
+                f"(extension values known here: {known}).",
+                strict.HINT_UNKNOWN_VALUE,
+            )
         return (
-            f"Unknown extension: extension alternative number {d1} of {choice} is not defined in this edition "
+            f"Unknown extension: extension alternative number {d1} of {owner} is not defined in this edition "
             f"(extension alternatives known here: {known}).",
             strict.HINT_UNKNOWN_EXTENSION,
         )

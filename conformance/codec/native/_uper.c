@@ -39,6 +39,7 @@ enum {
     E_DEPTH = 11,        /* nesting deeper than MAXD */
     E_LIMIT = 12,        /* more zero-width elements than any frame can mean */
     E_UNSUPPORTED = 13,  /* not produced any more (fragmented open types are decoded); the number stays */
+    E_UNKNOWN_VALUE = 14, /* ENUMERATED extension value not defined in this edition */
     E_CONSTRAINT = 20,   /* value or size outside the constraint (d1 = the value or size) */
     E_ALPHA_CONSTRAINT = 21, /* character outside the permitted alphabet (d1 = character code) */
     E_OPEN_KEY = 30,     /* open type key selects no type (d1 = key) */
@@ -626,15 +627,12 @@ static int dec_enum(ctx_t *c, int64_t *nd, int64_t start, PyObject **out) {
         if (rd(c, 1, &e)) return -1;
     }
     if (e) { /* X.691 14.3: extension value as a normally small non-negative whole number */
-        int64_t index;
+        int64_t at = c->pos, index;
         if (rd_small(c, start, &index)) return -1;
-        if (c->build) {
-            if (index < nd[W_BCOUNT]) *out = str_at(c->p, nd[W_B] + index);
-            else {
-                Py_INCREF(Py_None); /* an addition unknown to this edition: asn1tools gives None, and so do we */
-                *out = Py_None;
-            }
-        }
+        /* a value this edition does not define is refused, as an unknown CHOICE extension alternative is: the
+         * frame is judged against the edition it claims (codec/hardening.py does the same on the Python path) */
+        if (index >= nd[W_BCOUNT]) return fail3(c, E_UNKNOWN_VALUE, at, index, nd[W_BCOUNT], NODE_INDEX(c, nd));
+        if (c->build) *out = str_at(c->p, nd[W_B] + index);
         return 0;
     }
     if (rd(c, (int)nd[W_NBITS], &v)) return -1;
@@ -817,8 +815,8 @@ static int dec_choice(ctx_t *c, int64_t *nd, int64_t start, PyObject **out) {
         if (rd_small(c, start, &index)) return -1;
         if (index >= nd[W_BCOUNT]) return fail3(c, E_UNKNOWN_ALT, at, index, nd[W_BCOUNT], NODE_INDEX(c, nd));
         if (rd_len(c, start, &len, &more)) return -1;
-        /* a fragmented open type that the frame really holds is not implemented; one longer than the frame is
-         * decoded as far as the frame goes, like any other, and ends as a truncation or a length fault */
+        /* a fragmented open type the frame holds is decoded from its joined fragments; one longer than the frame
+         * is decoded as far as the frame goes, like any other, and ends as a truncation or a length fault */
         edge = nd[W_B] + index;
         if (push(c, EDGE(p, edge)[0], c->pos)) return -1;
         c->next_edge = edge;
