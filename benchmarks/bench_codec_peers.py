@@ -6,9 +6,10 @@ Frames: the six real field captures (interop/field-captures.json of the developm
 BSM, SPAT, MAP, RSM, RSI) plus a full BSM built from the bundled samples (csae53-2020). Without the captures the
 bundled sample frames of every message kind (csae53-2020) are used instead, and the run says so.
 
-Invalid frames, per valid frame: ``cut5`` (the last 5 bytes removed) and ``flip`` (one bit inverted: the first bit
+Invalid frames, per valid frame: ``cut5`` (the last 5 bytes removed), ``flip`` (one bit inverted: the first bit
 from the middle of the frame onward whose flip the strict path rejects, so every path is timed on a frame the
-project calls invalid; each path's own verdict is shown).
+project calls invalid; each path's own verdict is shown) and ``late`` (the last bit of the frame whose flip the
+strict path rejects as a constraint violation: the fault farthest in, where finding its place costs most).
 
 Paths (``PATHS``; one entry each, a native path is added by one entry when ``conformance.codec.native`` is there):
 
@@ -20,6 +21,9 @@ Paths (``PATHS``; one entry each, a native path is added by one entry when ``con
   asn1tools encode+check                      the same, encode with check_constraints=True
   strict decode / strict encode               conformance.codec.strict.StrictCodec, its Python path alone
   strict+native decode / encode               StrictCodec as the toolkit builds it, when it uses the native engine
+  ... decode+describe                         the same decode, and a rejection's CodecError read in full
+                                              (describe(): message, field path, bit offset, hint), which the codec
+                                              otherwise works out only when first read
   native validate / decode / encode           conformance.codec.native, when it imports and available() is true
 
 Verdicts (accepted?): ``asn1c`` = uper_decode returns RC_OK and consumes every byte; ``asn1c check`` = that, and
@@ -115,19 +119,27 @@ def valid_frames() -> tuple[list[Frame], str]:
 
 
 def invalid_frames(frame: Frame) -> list[Frame]:
-    """The frame cut short by 5 bytes, and one rejected bit flip (see the module docstring)."""
+    """The frame cut short by 5 bytes, one rejected bit flip, and the latest constraint violation (see the module
+    docstring)."""
     codec = python_strict(frame.edition)
     result = [Frame(f"{frame.label} cut5", frame.edition, frame.data[:-5], "cut5", "last 5 bytes removed")]
     total = len(frame.data) * 8
-    for bit in [*range(total // 2, total), *range(total // 2)]:
-        mutated = _flip(frame.data, bit)
-        try:
-            codec.decode(mutated)
-        except CodecError as exc:
-            reason = str(exc).splitlines()[0][:90]
-            note = f"bit {bit} inverted; strict: {exc.field_path or '-'}: {reason}"
-            result.append(Frame(f"{frame.label} flip", frame.edition, mutated, "flip", note))
-            break
+
+    def first_rejected(bits: list[int], variant: str, wanted: str = "") -> None:
+        for bit in bits:
+            mutated = _flip(frame.data, bit)
+            try:
+                codec.decode(mutated)
+            except CodecError as exc:
+                if not exc.message.startswith(wanted):
+                    continue
+                reason = str(exc).splitlines()[0][:90]
+                note = f"bit {bit} inverted; strict: {exc.field_path or '-'}: {reason}"
+                result.append(Frame(f"{frame.label} {variant}", frame.edition, mutated, variant, note))
+                return
+
+    first_rejected([*range(total // 2, total), *range(total // 2)], "flip")
+    first_rejected(list(range(total - 1, -1, -1)), "late", "Constraint violated")
     return result
 
 
@@ -217,10 +229,26 @@ def _strict_path(edition: str) -> Functions:
     functions = Functions()
     if getattr(default, "native", None) is not None:
         functions.decoders["strict+native decode"] = _accepts(default.decode, (CodecError,))
+        functions.decoders["strict+native decode+describe"] = _described(default.decode)
         functions.encoders["strict+native encode"] = default.encode
     functions.decoders["strict decode"] = _accepts(python.decode, (CodecError,))
+    functions.decoders["strict decode+describe"] = _described(python.decode)
     functions.encoders["strict encode"] = python.encode
     return functions
+
+
+def _described(decode: Callable[[bytes], Any]) -> Callable[[bytes], bool]:
+    """``decode``, reading a rejection's error in full (the words and place a person or a report would see)."""
+
+    def call(data: bytes) -> bool:
+        try:
+            decode(data)
+        except CodecError as exc:
+            exc.describe()
+            return False
+        return True
+
+    return call
 
 
 def _native_paths() -> list[PythonPath]:
@@ -310,7 +338,7 @@ def measure_asn1c(
 
 def verdict_name(column: str) -> str:
     """The verdict that goes with a decode column (``strict decode`` -> ``strict``)."""
-    return column.removesuffix(" decode")
+    return column.removesuffix("+describe").removesuffix(" decode")
 
 
 def measure_python(frames: list[Frame], seconds: float, results: dict[int, dict[str, Any]]) -> None:
@@ -363,7 +391,9 @@ DECODE_COLUMNS = [
     "asn1c check",
     "asn1tools decode",
     "strict decode",
+    "strict decode+describe",
     "strict+native decode",
+    "strict+native decode+describe",
     "native validate",
     "native validate_many",
     "native count_valid",
@@ -400,7 +430,8 @@ def print_table(
     if not columns:
         return
     print(f"\n{title} — calls/s on one core (ratio to {reference})")
-    header = f"{'frame':30}" + "".join(f"{c:>24}" for c in columns)
+    widths = [max(24, len(c) + 2) for c in columns]
+    header = f"{'frame':30}" + "".join(f"{c:>{w}}" for c, w in zip(columns, widths, strict=True))
     if with_verdicts:
         header += "   verdicts (accepted?)"
     print(header)
@@ -409,7 +440,8 @@ def print_table(
         if not any(row["rates"].get(c) is not None for c in columns):
             continue
         ref = row["rates"].get(reference)
-        line = f"{frame.label[:30]:30}" + "".join(f"{_cell(row['rates'].get(c), ref):>24}" for c in columns)
+        cells = (f"{_cell(row['rates'].get(c), ref):>{w}}" for c, w in zip(columns, widths, strict=True))
+        line = f"{frame.label[:30]:30}" + "".join(cells)
         if with_verdicts:
             line += "   " + " ".join(f"{name}={'yes' if ok else 'NO'}" for name, ok in row["verdict"].items())
         print(line)
