@@ -641,6 +641,46 @@ static int dec_enum(ctx_t *c, int64_t *nd, int64_t start, PyObject **out) {
     return 0;
 }
 
+/* the frame bit of a bit of an open type's octets: the same bit (map NULL: the frame's own bytes), or mapped from
+ * the joined fragments of a fragmented one */
+static int64_t frame_bit(const segmap_t *map, int64_t bit) { return map ? seg_map(map, bit) : bit; }
+
+/* after an open-type field's value of `used` bits: no whole unused octet (X.691 11.2) and zero padding bits in
+ * [from, to) of buf (X.691 11.1); faults are reported at the frame bit and belong to the container (member name) */
+static int open_field_tail(ctx_t *c, const uint8_t *buf, int64_t from, int64_t to, int64_t used, int64_t len_octets,
+                           const segmap_t *map, int64_t err_bit, int64_t name) {
+    if (8 * len_octets - used >= 8) return fail3(c, E_OPEN_LENGTH, err_bit, len_octets, (used + 7) / 8, name);
+    for (int64_t q = from; q < to; q++)
+        if (bit_at(buf, q)) return fail3(c, E_OPEN_PADDING, frame_bit(map, q), 0, 0, name);
+    return 0;
+}
+
+/* a decoder over the octets of an open type that shares the program, path, item budget and captures of c: the
+ * frame's own bytes from bit `start`, or the joined fragments of a fragmented one (start 0); NULL after a failure
+ * recorded in c */
+static ctx_t *open_ctx(ctx_t *c, const uint8_t *buf, int64_t buf_bytes, int64_t start, int64_t nbytes, int build,
+                       int64_t next_edge) {
+    ctx_t *s = PyMem_Calloc(1, sizeof(ctx_t));
+    if (!s) {
+        PyErr_NoMemory();
+        pyfail(c);
+        return NULL;
+    }
+    s->p = c->p;
+    s->buf = buf;
+    s->nbytes = buf_bytes;
+    s->pos = start;
+    s->end = start + 8 * nbytes;
+    s->build = build;
+    s->depth = c->depth;
+    memcpy(s->path, c->path, sizeof(int64_t) * (size_t)c->depth);
+    s->items = c->items;
+    s->next_edge = next_edge;
+    s->capture = c->capture;
+    s->captures = c->captures;
+    return s;
+}
+
 /* decode a child inside [c->pos, end): an open-type field whose octets are given by its length (X.691 11.2).
  * Returns 0 when the value fits; checks that no whole unused octet remains and that the padding is zero. */
 static int dec_open_field(ctx_t *c, int64_t ni, int64_t len_octets, int64_t err_bit, PyObject **out) {
@@ -653,18 +693,10 @@ static int dec_open_field(ctx_t *c, int64_t ni, int64_t len_octets, int64_t err_
     if (r) return r;
     int64_t name = c->path[c->depth - 1];
     c->depth--; /* faults of the open type's length and padding belong to the container, as on the Python path */
-    int64_t used = c->pos - content;
-    int64_t unused = 8 * len_octets - used;
-    if (unused >= 8) {
-        if (out && *out) Py_CLEAR(*out);
-        return fail3(c, E_OPEN_LENGTH, err_bit, len_octets, (used + 7) / 8, name);
-    }
     int64_t stop = declared_end < c->end ? declared_end : c->end;
-    for (int64_t q = c->pos; q < stop; q++) {
-        if (bit_at(c->buf, q)) {
-            if (out && *out) Py_CLEAR(*out);
-            return fail3(c, E_OPEN_PADDING, q, 0, 0, name);
-        }
+    if (open_field_tail(c, c->buf, c->pos, stop, c->pos - content, len_octets, NULL, err_bit, name)) {
+        if (out && *out) Py_CLEAR(*out);
+        return -1;
     }
     if (declared_end > c->end) {
         if (out && *out) Py_CLEAR(*out);
@@ -706,31 +738,15 @@ static int rd_joined(ctx_t *c, int64_t start, int64_t len, int more, uint8_t **o
     return 0;
 }
 
-/* decode node ni from the joined octets of a fragmented open type; every fault is reported at its frame bit.
- * complete == 0: an open-type field (CHOICE extension alternative, SEQUENCE addition), judged as dec_open_field
- *   judges one (the caller pushed its name; faults of length and padding belong to the container);
- * complete == 1: the registry's open value, a complete encoding judged by finish(); its fault is kept as the
- *   frame's open-type fault, naming the inner type.
- * Returns 0 (value in *out when asked), 1 (complete: the inner fault was recorded), -1 (the frame stops). */
-static int dec_joined(ctx_t *c, int64_t ni, const uint8_t *buf, int64_t nbytes, const segmap_t *map, int complete,
-                      int64_t err_bit, int64_t inner_type, PyObject **out) {
-    ctx_t *s = PyMem_Calloc(1, sizeof(ctx_t));
-    if (!s) {
-        PyErr_NoMemory();
-        return pyfail(c);
-    }
-    s->p = c->p;
-    s->buf = buf;
-    s->nbytes = nbytes;
-    s->end = 8 * nbytes;
-    s->build = out != NULL;
-    s->depth = c->depth;
-    memcpy(s->path, c->path, sizeof(int64_t) * (size_t)c->depth);
-    s->items = c->items;
-    s->next_edge = c->next_edge;
+/* decode node ni, an open-type field (CHOICE extension alternative, SEQUENCE addition) of a fragmented open type,
+ * from its joined octets; judged as dec_open_field judges one (the caller pushed its name; faults of length and
+ * padding belong to the container), every fault reported at its frame bit.
+ * Returns 0 (value in *out when asked) or -1 (the frame stops). */
+static int dec_joined(ctx_t *c, int64_t ni, const uint8_t *buf, int64_t nbytes, const segmap_t *map, int64_t err_bit,
+                      PyObject **out) {
+    ctx_t *s = open_ctx(c, buf, nbytes, 0, nbytes, out != NULL, c->next_edge);
+    if (!s) return -1;
     c->next_edge = -1;
-    s->capture = c->capture;
-    s->captures = c->captures;
     PyObject *value = NULL;
     dec(s, ni, out ? &value : NULL);
     c->items = s->items;
@@ -740,21 +756,7 @@ static int dec_joined(ctx_t *c, int64_t ni, const uint8_t *buf, int64_t nbytes, 
         PyMem_Free(s);
         return pyfail(c);
     }
-    if (complete) {
-        err_t *verdict = NULL;
-        finish(s, 0, nbytes, 0, 0, &verdict);
-        if (verdict) {
-            Py_CLEAR(value);
-            if (!c->has_o) {
-                c->oerr = *verdict;
-                c->oerr.bit = seg_map(map, verdict->bit);
-                c->oerr.inner_type = inner_type;
-                c->oerr.inner_len = nbytes;
-                c->has_o = 1;
-            }
-            r = 1;
-        }
-    } else if (s->failed) {
+    if (s->failed) {
         c->err = s->err;
         c->err.bit = seg_map(map, s->err.bit);
         c->failed = 1;
@@ -773,24 +775,53 @@ static int dec_joined(ctx_t *c, int64_t ni, const uint8_t *buf, int64_t nbytes, 
         }
         int64_t name = c->path[c->depth - 1];
         c->depth--;
-        int64_t used = s->pos, unused = 8 * nbytes - s->pos;
-        if (unused >= 8) {
+        if (open_field_tail(c, buf, s->pos, 8 * nbytes, s->pos, nbytes, map, err_bit, name)) {
             Py_CLEAR(value);
-            fail3(c, E_OPEN_LENGTH, err_bit, nbytes, (used + 7) / 8, name);
             r = -1;
-        }
-        for (int64_t q = used; r == 0 && q < 8 * nbytes; q++) {
-            if (bit_at(buf, q)) {
-                Py_CLEAR(value);
-                fail3(c, E_OPEN_PADDING, seg_map(map, q), 0, 0, name);
-                r = -1;
-            }
         }
     }
     PyMem_Free(s);
     if (out) *out = value;
     else Py_XDECREF(value);
     return r;
+}
+
+/* decode node root, the registry's open value: a complete encoding of nbytes octets (the frame's own bytes from
+ * bit start, or joined fragments with their map), judged by finish(); its fault is kept as the frame's open-type
+ * fault, naming the inner type. Returns 0 (*out: the value, or NULL after a fault) or -1 (the frame stops). */
+static int dec_complete(ctx_t *c, int64_t root, const uint8_t *buf, int64_t buf_bytes, int64_t start, int64_t nbytes,
+                        const segmap_t *map, int64_t type_name, PyObject **out) {
+    ctx_t *s = open_ctx(c, buf, buf_bytes, start, nbytes, out != NULL, -1);
+    if (!s) return -1;
+    PyObject *value = NULL;
+    err_t *verdict = NULL;
+    if (nbytes == 0) {
+        capture(s, &s->err, E_EMPTY, start, 0, 0);
+        verdict = &s->err;
+    } else {
+        dec(s, root, out ? &value : NULL);
+        c->items = s->items;
+        if (s->pyerr) {
+            Py_XDECREF(value);
+            PyMem_Free(s);
+            return pyfail(c);
+        }
+        finish(s, start, nbytes, 0, 0, &verdict);
+    }
+    if (verdict) {
+        Py_CLEAR(value);
+        if (!c->has_o) {
+            c->oerr = *verdict;
+            c->oerr.bit = frame_bit(map, verdict->bit);
+            c->oerr.inner_type = type_name;
+            c->oerr.inner_len = nbytes;
+            c->has_o = 1;
+        }
+    }
+    PyMem_Free(s);
+    if (out) *out = value;
+    else Py_XDECREF(value);
+    return 0;
 }
 
 static int dec_choice(ctx_t *c, int64_t *nd, int64_t start, PyObject **out) {
@@ -825,7 +856,7 @@ static int dec_choice(ctx_t *c, int64_t *nd, int64_t start, PyObject **out) {
             int64_t total = 0;
             segmap_t map = {0, 0, NULL, NULL};
             int r = rd_joined(c, start, len, more, &joined, &total, &map);
-            if (!r) r = dec_joined(c, EDGE(p, edge)[1], joined, total, &map, 0, at, -1, c->build ? &value : NULL);
+            if (!r) r = dec_joined(c, EDGE(p, edge)[1], joined, total, &map, at, c->build ? &value : NULL);
             PyMem_Free(joined);
             seg_free(&map);
             if (r) return -1;
@@ -955,7 +986,7 @@ static int dec_seq(ctx_t *c, int64_t *nd, int64_t start, PyObject **out) {
                     int64_t total = 0;
                     segmap_t map = {0, 0, NULL, NULL};
                     int r = rd_joined(c, start, len, more, &joined, &total, &map);
-                    if (!r) r = dec_joined(c, edge[1], joined, total, &map, 0, content, -1, dict ? &value : NULL);
+                    if (!r) r = dec_joined(c, edge[1], joined, total, &map, content, dict ? &value : NULL);
                     PyMem_Free(joined);
                     seg_free(&map);
                     if (r) goto error;
@@ -1169,63 +1200,11 @@ static int dec_open_value(ctx_t *c, int64_t *container, int64_t key, int key_ok,
         }
         return 0;
     }
-    if (joined) {
-        PyObject *value = NULL;
-        int r = dec_joined(c, root, joined, length, map, 1, 0, type_name, out ? &value : NULL);
-        if (r < 0) return -1;
-        if (r == 0 && out) {
-            *out = PyObject_CallFunctionObjArgs(p->open_value, PyTuple_GET_ITEM(p->strings, type_name), value, raw,
-                                                NULL);
-            Py_DECREF(value);
-            if (!*out) return pyfail(c);
-        }
-        return 0;
-    }
-    ctx_t *inner = PyMem_Malloc(sizeof(ctx_t));
-    if (!inner) {
-        PyErr_NoMemory();
-        return pyfail(c);
-    }
-    memset(inner, 0, sizeof(ctx_t));
-    inner->p = p;
-    inner->buf = c->buf;
-    inner->nbytes = c->nbytes;
-    inner->pos = content;
-    inner->end = content + 8 * length;
-    inner->build = out != NULL;
-    inner->depth = c->depth;
-    memcpy(inner->path, c->path, sizeof(int64_t) * (size_t)c->depth);
-    inner->items = c->items;
-    inner->next_edge = -1;
-    inner->capture = c->capture;
-    inner->captures = c->captures;
     PyObject *value = NULL;
-    err_t *verdict = NULL;
-    if (length == 0) {
-        capture(inner, &inner->err, E_EMPTY, content, 0, 0);
-        verdict = &inner->err;
-    } else {
-        dec(inner, root, out ? &value : NULL);
-        if (inner->pyerr) {
-            PyMem_Free(inner);
-            return pyfail(c);
-        }
-        finish(inner, content, length, 0, 0, &verdict);
-    }
-    c->items = inner->items;
-    if (verdict) {
-        Py_XDECREF(value);
-        if (!c->has_o) {
-            c->oerr = *verdict;
-            c->oerr.inner_type = type_name;
-            c->oerr.inner_len = length;
-            c->has_o = 1;
-        }
-        PyMem_Free(inner);
-        return 0;
-    }
-    PyMem_Free(inner);
-    if (out) {
+    int r = joined ? dec_complete(c, root, joined, length, 0, length, map, type_name, out ? &value : NULL)
+                   : dec_complete(c, root, c->buf, c->nbytes, content, length, NULL, type_name, out ? &value : NULL);
+    if (r) return -1;
+    if (out && value) {
         *out = PyObject_CallFunctionObjArgs(p->open_value, PyTuple_GET_ITEM(p->strings, type_name), value, raw, NULL);
         Py_DECREF(value);
         if (!*out) return pyfail(c);
