@@ -400,6 +400,51 @@ def test_nonzero_padding_of_an_extension_alternative_is_rejected(tmp_path: Path)
     assert "Non-zero padding" in caught.value.message and "X.691 §11.1" in caught.value.hint
 
 
+SEMI_CONSTRAINED = (
+    "Semi DEFINITIONS AUTOMATIC TAGS ::= BEGIN\n"
+    "  Frame ::= SEQUENCE { n1 INTEGER (5..MAX), big INTEGER (0..MAX), plain INTEGER, flag BOOLEAN }\nEND\n"
+)
+
+
+@pytest.mark.parametrize("path", ["python", "default"])
+def test_semi_constrained_integer_is_encoded_as_x691_says(path: str, tmp_path: Path) -> None:
+    """X.691 (08/2015) §13.2.3 with §11.7: INTEGER (lb..MAX) is a length determinant, then value - lb as a
+    non-negative binary integer in the fewest octets. asn1tools encodes the value itself in two's complement
+    (its issue #140: n1 INTEGER (5..MAX) = 8 gives 0x0108 where 0x0103 is due); both paths follow X.691."""
+    (tmp_path / "semi.asn").write_text(SEMI_CONSTRAINED)
+    codec = StrictCodec(custom_edition(tmp_path, pdu="Frame"))
+    if path == "python":
+        codec.native = None
+    value = {"n1": 8, "big": 200, "plain": -1, "flag": True}
+    data = codec.encode(value)
+    # n1: length 1, 8 - 5; big: length 1, 200 unsigned (two's complement would need 00 c8); plain: 01 ff; TRUE
+    assert data == bytes.fromhex("0103" "01c8" "01ff" "80")
+    assert codec.decode(data).value == value
+    huge = dict(value, big=2**70 + 1)  # beyond 64 bits: 9 octets
+    data = codec.encode(huge)
+    assert data[2:13] == bytes.fromhex("09") + (2**70 + 1).to_bytes(9, "big") + bytes.fromhex("01")
+    assert codec.decode(data).value == huge
+    with pytest.raises(CodecError) as caught:
+        codec.encode(dict(value, n1=4))
+    assert caught.value.field_path == "n1" and "Constraint violated" in caught.value.message
+    with pytest.raises(CodecError) as caught:
+        codec.decode(bytes.fromhex("00" "01c8" "01ff" "80"))  # n1 with a length of 0 octets
+    assert caught.value.message == (
+        "Invalid encoding: the length of an INTEGER is 0 octets (X.691 needs at least one)."
+    )
+    assert (caught.value.field_path, caught.value.bit_offset) == ("n1", 0)
+    with pytest.raises(CodecError) as caught:
+        codec.decode(bytes.fromhex("0103" "01c8" "00" "80"))  # the unconstrained INTEGER with 0 octets: same words
+    assert "the length of an INTEGER is 0 octets" in caught.value.message
+    assert (caught.value.field_path, caught.value.bit_offset) == ("plain", 32)
+
+
+def test_semi_constrained_integer_differs_from_plain_asn1tools(tmp_path: Path) -> None:
+    """The difference is real: asn1tools alone writes n1 = 8 as 0x0108 (its issue #140)."""
+    plain = asn1tools.compile_string(SEMI_CONSTRAINED, "uper")
+    assert plain.encode("Frame", {"n1": 8, "big": 200, "plain": -1, "flag": True}).hex().startswith("0108" "0200c8")
+
+
 @settings(max_examples=200, deadline=None)
 @given(st.data())
 def test_any_single_padding_bit_is_rejected_at_exactly_its_offset(data: st.DataObject) -> None:

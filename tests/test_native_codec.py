@@ -9,8 +9,10 @@ stands: those frames are counted and listed, never compared.
 
 from __future__ import annotations
 
+import functools
 import json
 import random
+import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -25,7 +27,7 @@ from conformance.codec.native import E_OK, E_TRAILING, E_TRUNCATED, E_UNKNOWN_VA
 from conformance.codec.strict import CANNOT_DECODE, StrictCodec
 from conformance.errors import CodecError
 from conformance.standards import CORPUS_DIR
-from conformance.standards.editions import edition_ids, load_edition
+from conformance.standards.editions import Edition, custom_edition, edition_ids, load_edition
 from conformance.standards.samples import sample_values
 from conformance.vectors.corpus import corpus_files, iter_file
 
@@ -35,9 +37,9 @@ CAPTURES = Path(__file__).resolve().parents[1].parent / "shared" / "interop" / "
 pytestmark = pytest.mark.skipif(not native.available(), reason=native.status())
 
 
-def python_codec(edition: str) -> StrictCodec:
+def python_codec(edition: str | Edition) -> StrictCodec:
     """The strict codec with the native engine switched off."""
-    codec = StrictCodec(load_edition(edition))
+    codec = StrictCodec(load_edition(edition) if isinstance(edition, str) else edition)
     codec.native = None
     return codec
 
@@ -61,10 +63,10 @@ class Comparison:
     mismatches: list[str] = field(default_factory=list)
 
 
-def compare(edition: str, frames: list[bytes], result: Comparison) -> None:
+def compare(edition: str | Edition, frames: list[bytes], result: Comparison) -> None:
     """Judge each frame on both paths; record any difference in verdict, wording, hint, path, bit offset or value."""
     python = python_codec(edition)
-    toolkit = StrictCodec(load_edition(edition))  # the codec as the toolkit builds it: native engine in use
+    toolkit = StrictCodec(python.edition)  # the codec as the toolkit builds it: native engine in use
     assert toolkit.native is not None
     for frame in frames:
         try:
@@ -133,6 +135,44 @@ def test_arbitrary_bytes_get_the_same_verdict(data: bytes, edition: str) -> None
     result = Comparison()
     compare(edition, [data], result)
     assert result.mismatches == []
+
+
+@functools.cache
+def semi_constrained_edition() -> Edition:
+    """An edition with semi-constrained INTEGERs (none is in the bundled ASN.1), from a folder of its own."""
+    folder = Path(tempfile.mkdtemp(prefix="v2xc-semi-"))
+    (folder / "semi.asn").write_text(
+        "Semi DEFINITIONS AUTOMATIC TAGS ::= BEGIN\n"
+        "  Frame ::= SEQUENCE { n1 INTEGER (5..MAX), items SEQUENCE (SIZE(0..3)) OF INTEGER (-3..MAX),\n"
+        "                       pick CHOICE { a INTEGER (0..MAX), b INTEGER }, flag BOOLEAN }\nEND\n"
+    )
+    return custom_edition(folder, pdu="Frame")
+
+
+SEMI_VALUES = st.fixed_dictionaries(
+    {
+        "n1": st.integers(5, 2**80),
+        "items": st.lists(st.integers(-3, 2**70), max_size=3),
+        "pick": st.one_of(st.tuples(st.just("a"), st.integers(0, 2**66)), st.tuples(st.just("b"), st.integers())),
+        "flag": st.booleans(),
+    }
+)
+
+
+@settings(max_examples=300, deadline=None)
+@given(SEMI_VALUES, st.integers(min_value=-1, max_value=400), st.binary(max_size=24))
+def test_semi_constrained_integers_get_the_same_verdict_on_both_paths(value: Any, bit: int, noise: bytes) -> None:
+    """X.691 §13.2.3 on both paths (hardening.py and _uper.c): the same bytes for a value, and the same verdict,
+    words, place and value for those bytes with one bit inverted (bit -1: none) and for arbitrary bytes."""
+    edition = semi_constrained_edition()
+    data = python_codec(edition).encode(value)
+    assert StrictCodec(edition).encode(value) == data
+    frames = [data, noise]
+    if 0 <= bit < 8 * len(data):
+        frames.append(bytes(b ^ (0x80 >> (bit % 8)) if i == bit // 8 else b for i, b in enumerate(data)))
+    result = Comparison()
+    compare(edition, frames, result)
+    assert result.mismatches == [] and result.python_cannot == 0
 
 
 def test_native_encode_gives_the_python_paths_bytes_for_every_corpus_value() -> None:

@@ -24,7 +24,7 @@ from asn1tools.codecs import uper
 
 from ..errors import format_path
 from ..standards.editions import Edition
-from .hardening import children_of, harden
+from .hardening import children_of, harden_spec
 
 
 class FieldSpan(NamedTuple):
@@ -148,7 +148,7 @@ def _traced_spec(edition: Edition) -> Any:
     key = (edition.id, edition.sha256)
     if key not in _TRACED_SPECS:
         spec = asn1tools.compile_dict(copy.deepcopy(edition.parsed), "uper")
-        harden(compiled._type for compiled in spec.types.values())  # the same extension rules as the codec
+        harden_spec(spec)  # the same extension rules as the codec
         _TRACED_SPECS[key] = spec
     return _TRACED_SPECS[key]
 

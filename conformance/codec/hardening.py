@@ -17,6 +17,14 @@ octets, a whole unused octet or a non-zero padding bit is an error at a stated b
 frame is a truncation, and an unknown extension value or alternative is an error at its index. Both the strict codec's
 specification and bittrace's instrumented copy are hardened, so the bit offsets and field paths of the two agree
 (and agree with the native engine, which follows the same rules).
+
+:func:`harden_spec` also gives every semi-constrained INTEGER (``INTEGER (lb..MAX)``) the X.691 encoding: asn1tools
+encodes and decodes it as an unconstrained INTEGER (two's complement of the value itself, asn1tools issue #140),
+where X.691 encodes ``value - lb`` as a non-negative binary integer in the fewest octets, after a length
+determinant (X.691 (08/2015) §13.2.3 and §11.7, semi-constrained whole number; clause numbers verified: false).
+asn1tools' UPER objects drop the lower bound; it is read from the constraint checker compiled from the same ASN.1.
+An extensible ``INTEGER (lb..MAX, ...)`` keeps asn1tools' form on both paths: neither its UPER object nor its checker
+keeps the bound, so it cannot be told from ``INTEGER (MIN..MAX, ...)`` here (none is in the bundled ASN.1).
 """
 
 from __future__ import annotations
@@ -26,7 +34,7 @@ from collections.abc import Iterable
 from typing import Any
 
 import asn1tools
-from asn1tools.codecs import per
+from asn1tools.codecs import constraints_checker, per, uper
 
 
 def children_of(obj: Any) -> list[Any]:
@@ -53,6 +61,91 @@ def children_of(obj: Any) -> list[Any]:
     if inner is not None:
         found.append(inner)
     return found
+
+
+def harden_spec(spec: Any) -> None:
+    """Harden every type of a compiled asn1tools UPER specification (see the module docstring), once."""
+    harden(compiled._type for compiled in spec.types.values())
+    for compiled in spec.types.values():
+        for integer, lower in semi_constrained_integers(compiled._type, compiled.constraints_checker):
+            if not getattr(integer, "_v2xc_semi", False):
+                integer.decode = functools.partial(_semi_constrained_decode, integer, lower)
+                integer.encode = functools.partial(_semi_constrained_encode, integer, lower)
+                integer._v2xc_semi = True
+
+
+def semi_constrained_lower_bound(integer: Any, checker: Any) -> int | None:
+    """The lower bound of a non-extensible semi-constrained INTEGER (``lb..MAX``), None for any other type.
+
+    ``integer`` is asn1tools' UPER object (which keeps no bound for it), ``checker`` the constraint checker of the
+    same type."""
+    if not isinstance(integer, uper.Integer) or integer.number_of_bits is not None or integer.has_extension_marker:
+        return None
+    checker = unwrap_checker(checker)
+    minimum, maximum = getattr(checker, "minimum", None), getattr(checker, "maximum", None)
+    if isinstance(minimum, int) and not isinstance(minimum, bool) and maximum == "MAX":
+        return minimum
+    return None
+
+
+def unwrap_checker(checker: Any) -> Any:
+    """The checker of a type itself (past the compiled wrapper and recursion placeholders)."""
+    if isinstance(checker, constraints_checker.CompiledType):
+        checker = checker.type
+    while isinstance(checker, constraints_checker.Recursive):
+        checker = checker.inner
+    return checker
+
+
+def semi_constrained_integers(root: Any, checker: Any) -> list[tuple[Any, int]]:
+    """(UPER object, lower bound) of every semi-constrained INTEGER reachable from ``root``, walking the UPER
+    objects and their constraint checkers side by side (members by name, list elements)."""
+    found: list[tuple[Any, int]] = []
+    seen: set[int] = set()
+    pending = [(root, checker)]
+    while pending:
+        obj, check = pending.pop()
+        while isinstance(obj, per.Recursive):
+            obj = obj._inner
+        check = unwrap_checker(check)
+        if id(obj) in seen:
+            continue
+        seen.add(id(obj))
+        lower = semi_constrained_lower_bound(obj, check)
+        if lower is not None:
+            found.append((obj, lower))
+            continue
+        members = {member.name: member for member in getattr(check, "members", None) or []}
+        element = getattr(obj, "element_type", None)
+        if element is not None:
+            pending.append((element, getattr(check, "element_type", None)))
+            continue
+        for child in children_of(obj):
+            if not isinstance(child, per.AdditionGroup):
+                pending.append((child, members.get(child.name)))
+    return found
+
+
+def _semi_constrained_decode(integer: Any, lower: int, decoder: Any) -> int:
+    """X.691 §13.2.3 / §11.7: a length determinant, then ``value - lb`` in that many octets."""
+    at = decoder.number_of_read_bits()
+    length = decoder.read_length_determinant()
+    if length == 0:
+        raise asn1tools.codecs.DecodeError(ZERO_LENGTH_INTEGER, offset=at)
+    return lower + decoder.read_non_negative_binary_integer(8 * length)
+
+
+def _semi_constrained_encode(integer: Any, lower: int, data: int, encoder: Any) -> None:
+    offset = data - lower
+    if offset < 0:
+        raise asn1tools.codecs.EncodeError(f"Expected an integer of at least {lower}, but got {data}.")
+    octets = max(1, (offset.bit_length() + 7) // 8)
+    encoder.append_length_determinant(octets)
+    encoder.append_non_negative_binary_integer(offset, 8 * octets)
+
+
+#: an INTEGER whose length determinant says 0 octets (X.691 encodes every whole number in at least one octet)
+ZERO_LENGTH_INTEGER = "the length of an INTEGER is 0 octets (X.691 needs at least one)"
 
 
 def harden(roots: Iterable[Any]) -> None:

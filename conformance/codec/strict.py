@@ -103,7 +103,7 @@ class StrictCodec:
     def __init__(self, edition: Edition) -> None:
         self.edition = edition
         self.resolver = TypeResolver(edition.parsed)
-        hardening.harden(compiled._type for compiled in edition.spec.types.values())
+        hardening.harden_spec(edition.spec)
         #: the native engine of this edition when it is built and not switched off (V2XC_NATIVE=0)
         self.native: native.NativeCodec | None = native.NativeCodec(edition) if native.available() else None
 
@@ -253,6 +253,8 @@ class StrictCodec:
             text = f"{CANNOT_DECODE} ({message})."
             hint = "An extensible size outside its root is present; this is legal ASN.1 but not yet supported."
         else:
+            if message == "negative shift count":  # asn1tools reading an unconstrained INTEGER of 0 octets
+                message = hardening.ZERO_LENGTH_INTEGER
             text, hint = f"Invalid encoding: {message.rstrip('.')}.", HINT_STRUCTURE
         return self._error(
             text, operation="decode", type_name=name, path=dotted, bit_offset=offset, hint=hint, locate=locate

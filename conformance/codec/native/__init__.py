@@ -21,6 +21,7 @@ from typing import Any, NamedTuple
 
 from ...errors import CodecError, format_path
 from ...standards.editions import Edition, load_edition
+from .. import hardening
 from ..jsonvalue import OpenValue
 from .program import (
     F_CHECK_HI,
@@ -410,7 +411,7 @@ def _message(
         E_ALPHABET: lambda: f"Expected a value in {list(range(d2))}, but got {d1}",
         E_UTF8: lambda: "the bytes of a UTF8String are not UTF-8",
         E_LENGTH_DET: lambda: f"Bad length determinant fragmentation value 0x{d1:02x}",
-        E_INT_LENGTH: lambda: "negative shift count",
+        E_INT_LENGTH: lambda: hardening.ZERO_LENGTH_INTEGER,
         E_DEPTH: lambda: f"the value is nested deeper than {d1} levels",
         E_LIMIT: lambda: "more zero-width elements than the frame can hold",
     }.get(code, lambda: f"fault {code}")()

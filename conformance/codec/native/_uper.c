@@ -20,7 +20,7 @@
 #define MAXD 128
 
 enum { K_SEQ = 1, K_SEQOF, K_CHOICE, K_INT, K_ENUM, K_BOOL, K_NULL, K_BITS, K_OCTETS, K_KMSTR, K_UTF8 };
-enum { F_EXT = 1, F_BOUNDED = 2, F_CHECK_LO = 4, F_CHECK_HI = 8, F_NAMED = 16, F_ALPHA_CHECK = 32 };
+enum { F_EXT = 1, F_BOUNDED = 2, F_CHECK_LO = 4, F_CHECK_HI = 8, F_NAMED = 16, F_ALPHA_CHECK = 32, F_SEMI = 64 };
 enum { W_KIND, W_FLAGS, W_LB, W_UB, W_NBITS, W_A, W_ACOUNT, W_B, W_BCOUNT, W_NOPT, W_CMIN, W_CMAX, W_OPEN, W_AUX };
 
 /* verdict codes (keep in step with conformance/codec/native/__init__.py) */
@@ -548,6 +548,44 @@ static int dec_utf8(ctx_t *c, int64_t *nd, int64_t start, PyObject **out) {
     return 0;
 }
 
+/* the len octets of a semi-constrained INTEGER at c->pos (length read and checked): lb + their unsigned value */
+static int dec_semi(ctx_t *c, int64_t *nd, int64_t len, PyObject **out) {
+    uint64_t v;
+    if (len <= 8) {
+        rd(c, (int)(8 * len), &v);
+        __int128 value = (__int128)nd[W_LB] + (__int128)v;
+        if (value <= INT64_MAX) {
+            c->last_int = (int64_t)value;
+            c->last_int_ok = 1;
+            if (c->build && !(*out = PyLong_FromLongLong((long long)value))) return pyfail(c);
+            return 0;
+        }
+        if (!c->build) return 0;
+        PyObject *lb = PyLong_FromLongLong(nd[W_LB]), *off = PyLong_FromUnsignedLongLong(v);
+        *out = (lb && off) ? PyNumber_Add(lb, off) : NULL;
+        Py_XDECREF(lb);
+        Py_XDECREF(off);
+        return *out ? 0 : pyfail(c);
+    }
+    if (!c->build) {
+        c->pos += 8 * len;
+        return 0;
+    }
+    uint8_t *tmp = PyMem_Malloc((size_t)len);
+    if (!tmp) {
+        PyErr_NoMemory();
+        return pyfail(c);
+    }
+    copy_bits(tmp, c->buf, c->pos, 8 * len);
+    c->pos += 8 * len;
+    PyObject *off = _PyLong_FromByteArray(tmp, (size_t)len, 0, 0), *lb = PyLong_FromLongLong(nd[W_LB]);
+    PyMem_Free(tmp);
+    *out = (lb && off) ? PyNumber_Add(lb, off) : NULL;
+    Py_XDECREF(lb);
+    Py_XDECREF(off);
+    return *out ? 0 : pyfail(c);
+}
+
 static int dec_int(ctx_t *c, int64_t *nd, int64_t start, PyObject **out) {
     uint64_t e = 0, v = 0;
     c->last_int_ok = 0;
@@ -572,13 +610,15 @@ static int dec_int(ctx_t *c, int64_t *nd, int64_t start, PyObject **out) {
         }
         return 0;
     }
-    /* unconstrained (or extended) whole number: length in octets, two's complement (X.691 12.2.6, 11.8) */
+    /* unconstrained (or extended) whole number: length in octets, two's complement (X.691 12.2.6, 11.8); or
+     * semi-constrained (F_SEMI): length in octets, value - lb as a non-negative binary integer (X.691 13.2.3, 11.7) */
     int64_t len;
     int more;
     if (rd_len(c, start, &len, &more)) return -1;
     if (len == 0) return fail(c, E_INT_LENGTH, start, 0, 0);
     if ((c->end - c->pos) / 8 < len) return trunc_at(c);
     if (more) return fail(c, E_LENGTH_DET, start, len, 0);
+    if (!e && (nd[W_FLAGS] & F_SEMI)) return dec_semi(c, nd, len, out); /* always >= lb: nothing to check */
     int checks = (int)(nd[W_FLAGS] & (F_CHECK_HI | F_CHECK_LO)) && !e;
     if (len <= 8) {
         rd(c, (int)(8 * len), &v);
@@ -1805,6 +1845,13 @@ static int enc_int(ectx_t *c, wr_t *w, int64_t *nd, PyObject *value) {
     if (f & F_BOUNDED) {
         if (!in_root) return efail(c, E_RANGE, v);
         return put(c, w, (int)nd[W_NBITS], (uint64_t)((__int128)v - nd[W_LB]));
+    }
+    if ((f & F_SEMI) && !(f & F_EXT)) { /* X.691 13.2.3, 11.7: value - lb in the fewest octets, after its length */
+        if (v < nd[W_LB]) return efail(c, E_RANGE, v);
+        uint64_t offset = (uint64_t)((__int128)v - nd[W_LB]);
+        int octets = 1;
+        while (octets < 8 && (offset >> (8 * octets))) octets++;
+        return put(c, w, 8, (uint64_t)octets) || put(c, w, 8 * octets, offset) ? -1 : 0;
     }
     return put_unconstrained(c, w, value);
 }

@@ -27,10 +27,10 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
-from asn1tools.codecs import constraints_checker as cc
 from asn1tools.codecs import per, uper
 
 from ...standards.editions import Edition
+from ..hardening import semi_constrained_lower_bound, unwrap_checker
 
 NODE_WORDS = 16
 EDGE_WORDS = 4
@@ -45,6 +45,7 @@ F_CHECK_LO = 4  # value/size must be >= cmin (the constraint checker's bound)
 F_CHECK_HI = 8  # value/size must be <= cmax
 F_NAMED = 16  # BIT STRING with named bits (trailing zero bits are removed on encode, X.691 16.2)
 F_ALPHA_CHECK = 32  # some characters of the PER-visible alphabet are not permitted by the checker
+F_SEMI = 64  # INTEGER (lb..MAX): semi-constrained whole number, lb in W_LB
 
 # word positions inside a node
 W_KIND, W_FLAGS, W_LB, W_UB, W_NBITS, W_A, W_ACOUNT, W_B, W_BCOUNT, W_NOPT, W_CMIN, W_CMAX, W_OPEN, W_AUX = range(14)
@@ -154,14 +155,6 @@ def _checker_members(checker: Any) -> dict[str, Any]:
     return {member.name: member for member in members}
 
 
-def _unwrap_checker(checker: Any) -> Any:
-    if isinstance(checker, cc.CompiledType):
-        checker = checker.type
-    while isinstance(checker, cc.Recursive):
-        checker = checker.inner
-    return checker
-
-
 class _Compiler:
     def __init__(self, program: Program) -> None:
         self.program = program
@@ -171,7 +164,7 @@ class _Compiler:
     def node(self, obj: Any, checker: Any) -> int:
         while isinstance(obj, per.Recursive):  # uper.Recursive is per.Recursive
             obj = obj._inner
-        checker = _unwrap_checker(checker)
+        checker = unwrap_checker(checker)
         key = id(obj)
         if key in self.memo:
             return self.memo[key]
@@ -243,6 +236,10 @@ class _Compiler:
         elif isinstance(obj, uper.Integer):
             words[W_KIND] = K_INT
             self._sizes(words, obj, checker)  # the value range, held like a size range
+            lower = semi_constrained_lower_bound(obj, checker)
+            if lower is not None:  # X.691 §13.2.3: value - lb in the fewest octets (asn1tools drops lb)
+                words[W_FLAGS] |= F_SEMI
+                words[W_LB] = _int64(lower, "lower bound")
         elif isinstance(obj, per.Enumerated):
             words[W_KIND] = K_ENUM
             root_names = [obj.root_index_to_data[i] for i in range(len(obj.root_index_to_data))]
