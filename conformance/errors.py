@@ -17,6 +17,7 @@ Every :class:`ConformanceError` class is defined here and nowhere else (exit cod
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from enum import IntEnum
@@ -49,6 +50,34 @@ def format_path(path: tuple[str | int, ...]) -> str:
     for part in path:
         text += f"[{part}]" if isinstance(part, int) else (f".{part}" if text else part)
     return text
+
+
+#: Whole numbers longer than this many bits are written in short form (see :func:`format_number`).
+LONG_NUMBER_BITS = 256
+
+
+def format_number(number: int) -> str:
+    """Write a whole number the way every message does: in decimal, or, beyond 256 bits (a hostile frame can hold
+    a number of 130,000 bits, which Python will not even write in decimal), as its leading hexadecimal digits and
+    its size: ``0x7fffffffffffffff…[15999-bit]`` (one token, no spaces)."""
+    if number.bit_length() <= LONG_NUMBER_BITS:
+        return str(number)
+    head = f"{abs(number):x}"[:17]
+    return f"{'-' if number < 0 else ''}0x{head}…[{number.bit_length()}-bit]"
+
+
+#: The longest whole number (in decimal digits) the command line writes: enough for any INTEGER a 64 KiB frame can
+#: hold (65,536 octets: 157,827 digits). Python writes at most 4300 (its guard against slow conversions); a
+#: conversion of this size takes about a third of a second. See :func:`allow_long_decimals`.
+MAX_DECIMAL_DIGITS = 160_000
+
+
+def allow_long_decimals() -> None:
+    """Let this process write and read decimal numbers of up to :data:`MAX_DECIMAL_DIGITS` digits (the command
+    line calls it: an INTEGER without an upper bound, in a lab's own ASN.1, may be that long in a valid frame)."""
+    limit = sys.get_int_max_str_digits()
+    if limit and limit < MAX_DECIMAL_DIGITS:
+        sys.set_int_max_str_digits(MAX_DECIMAL_DIGITS)
 
 
 class ConformanceError(Exception):

@@ -282,3 +282,66 @@ def test_encode_with_a_bad_recorded_edition_is_a_usage_error(tmp_path: Path, rec
     result = run("encode", str(path))
     assert result.exit_code == 2
     assert fragment in result.stderr
+
+
+# -- numbers too long for Python's decimal writer (4300 digits) ----------------------------------------------------
+def _huge_index_frame(octets: int) -> bytes:
+    """A MessageFrame whose CHOICE extension index (X.691 11.6) is a number of ``octets`` octets of 1 bits."""
+    bits = "1" + "1" + f"{0x80 | (octets >> 8):08b}" + f"{octets & 0xFF:08b}" + "1" * (8 * octets)
+    bits += "0" * (-len(bits) % 8)
+    return int(bits, 2).to_bytes(len(bits) // 8, "big")
+
+
+@pytest.mark.parametrize("native", ["1", "0"])
+def test_an_extension_index_too_long_to_write_in_decimal_is_named_not_a_crash(
+    native: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """2000 octets: 4817 decimal digits, which Python refuses to write; it was an internal error (native) and a
+    message about Python's limit (Python path). Both paths now give its size and leading hex digits."""
+    monkeypatch.setenv("V2XC_NATIVE", native)
+    frame = tmp_path / "huge.bin"
+    frame.write_bytes(_huge_index_frame(2000))
+    done = subprocess.run(
+        [sys.executable, "-m", "conformance", "decode", "--edition", "csae53-2020", str(frame)],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert done.returncode == 1, done.stderr
+    assert "extension alternative number 0xfffffffffffffffff…[16000-bit] of MessageFrame" in done.stderr
+    assert "bit offset 1 (byte 0)" in done.stderr
+
+
+@pytest.mark.parametrize("native", ["1", "0"])
+def test_a_valid_integer_of_4817_digits_is_written(
+    native: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """An INTEGER (0..MAX) of 2000 octets in a lab's ASN.1 is valid: its JSON is written in full (v2xc allows
+    numbers of up to errors.MAX_DECIMAL_DIGITS digits), and one beyond a constraint is named in short form, in
+    the same words on both paths."""
+    monkeypatch.setenv("V2XC_NATIVE", native)
+    (tmp_path / "asn1").mkdir()
+    (tmp_path / "asn1" / "s.asn").write_text(
+        "S DEFINITIONS AUTOMATIC TAGS ::= BEGIN\n"
+        "  MessageFrame ::= SEQUENCE { big INTEGER (0..MAX), low INTEGER (MIN..10) }\nEND\n"
+    )
+    number = bytes([0x80 | (2000 >> 8), 2000 & 0xFF]) + b"\x7f" + b"\xff" * 1999
+    valid = run("decode", "--asn1-dir", str(tmp_path / "asn1"), (number + b"\x01\x05").hex())
+    assert valid.exit_code == 0, valid.output
+    assert json.loads(valid.output)["value"]["big"] == int.from_bytes(b"\x7f" + b"\xff" * 1999, "big")
+    invalid = run("decode", "--asn1-dir", str(tmp_path / "asn1"), (b"\x01\x05" + number).hex())
+    assert invalid.exit_code == 1
+    assert "but got 0x7ffffffffffffffff…[15999-bit]" in invalid.output
+
+
+def test_a_number_beyond_what_v2xc_writes_is_a_usage_error_not_a_crash(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Beyond errors.MAX_DECIMAL_DIGITS Python refuses again; guard() says what happened (exit 2), no traceback."""
+    from conformance.cli import main as cli_main
+
+    def too_long(*_args: object, **_kwargs: object) -> object:
+        raise ValueError("Exceeds the limit (160000 digits) for integer string conversion: value has 170000 digits")
+
+    monkeypatch.setattr(cli_main, "read_frames", too_long)
+    result = run("decode", "--edition", "csae53-2020", "00")
+    assert result.exit_code == 2
+    assert "more than 160,000 decimal digits" in result.output and "internal error" not in result.output

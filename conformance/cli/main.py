@@ -24,7 +24,15 @@ from ..codec import jsonvalue
 from ..codec.identify import MatchStatus, identify, preferred_edition
 from ..codec.strict import Decoded, codec_for
 from ..engine.console import cell, markup
-from ..errors import AutoEditionError, ConformanceError, ExitCode, InputError, SourceLocation, UsageError
+from ..errors import (
+    AutoEditionError,
+    ConformanceError,
+    ExitCode,
+    InputError,
+    SourceLocation,
+    UsageError,
+    allow_long_decimals,
+)
 from ..network import framing
 from ..standards import editions
 from ..transports.offline import Frame
@@ -61,6 +69,7 @@ def main() -> None:
 
     Exit codes: 0 success, 1 invalid message / failed check, 2 usage or configuration error, 3 internal error.
     """
+    allow_long_decimals()
 
 
 # --------------------------------------------------------------------------------------------------- decode

@@ -18,7 +18,7 @@ from typing import Any
 import click
 
 from ..engine.console import DataConsole, markup
-from ..errors import ConformanceError, ExitCode, UsageError
+from ..errors import MAX_DECIMAL_DIGITS, ConformanceError, ExitCode, UsageError
 
 #: Every command prints through these: strings are data, printed literally (``engine.console``).
 out = DataConsole(soft_wrap=True)
@@ -69,6 +69,15 @@ def guard() -> Iterator[None]:
     except (click.ClickException, click.exceptions.Exit, click.Abort, SystemExit):
         raise
     except Exception as exc:
+        if isinstance(exc, ValueError) and "integer string conversion" in str(exc):  # Python's decimal digit limit
+            report_error(
+                UsageError(
+                    f"The input holds a whole number of more than {MAX_DECIMAL_DIGITS:,} decimal digits, more than "
+                    "v2xc writes out; nothing was printed for it.",
+                    hint="Such a number needs a frame of over 64 KiB: check that the input is one frame.",
+                )
+            )
+            sys.exit(ExitCode.USAGE)
         if os.environ.get("V2XC_DEBUG"):
             raise
         err.print(

@@ -22,7 +22,7 @@ from typing import Any, NamedTuple
 import asn1tools
 from asn1tools.codecs import uper
 
-from ..errors import format_path
+from ..errors import format_number, format_path
 from ..standards.editions import Edition
 from .hardening import children_of, harden_spec
 
@@ -217,7 +217,10 @@ def find_span(result: TraceResult, dotted_path: str, offending: str | None = Non
 def _value_matches(value: Any, offending: str) -> bool:
     """True when ``offending`` (asn1tools' "but got" text) is this value, or its count of elements, bits or
     characters."""
-    texts = {str(value)}
+    try:
+        texts = {format_number(value) if isinstance(value, int) else str(value)}
+    except ValueError:  # a container holding a number too long to write in decimal: not the value sought
+        texts = set()
     if isinstance(value, (list, str, bytes, bytearray)):
         texts.add(str(len(value)))
     if isinstance(value, tuple) and len(value) == 2 and isinstance(value[1], int):

@@ -36,6 +36,8 @@ from typing import Any
 import asn1tools
 from asn1tools.codecs import constraints_checker, per, uper
 
+from ..errors import format_number
+
 
 def children_of(obj: Any) -> list[Any]:
     """Return the compiled asn1tools types directly nested in ``obj`` (members, elements, alternatives)."""
@@ -221,7 +223,7 @@ def _strict_choice_additions(choice: Any, decoder: Any) -> tuple[str, Any]:
     if addition is None:
         known = ", ".join(member.name for member in choice.additions_index_to_member.values()) or "none"
         raise asn1tools.codecs.DecodeError(
-            f"extension alternative number {index} of {choice.name} is not defined in this edition "
+            f"extension alternative number {format_number(index)} of {choice.name} is not defined in this edition "
             f"(extension alternatives known here: {known})",
             offset=at,
         )
@@ -257,7 +259,7 @@ def _strict_enumerated(enumerated: Any, decoder: Any) -> Any:
     if value is None:
         known = ", ".join(str(name) for name in enumerated.additions_index_to_data.values()) or "none"
         raise asn1tools.codecs.DecodeError(
-            f"extension value number {index} of {enumerated.name} is not defined in this edition "
+            f"extension value number {format_number(index)} of {enumerated.name} is not defined in this edition "
             f"(extension values known here: {known})",
             offset=at,
         )

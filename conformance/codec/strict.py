@@ -13,22 +13,44 @@ call in a process pays the compile time.
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import re
-from collections.abc import Callable
+import sys
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
 import asn1tools
 from asn1tools.codecs import uper
 
-from ..errors import CodecError, format_path
+from ..errors import CodecError, format_number, format_path
 from ..standards.editions import Edition, OpenTypeBinding, load_edition
 from . import bittrace, hardening, native
 from .asn1schema import TypeResolver, check_shape
 from .jsonvalue import OpenValue
 
-_GOT_PATTERN = re.compile(r"but got (-?\w+)")
+_GOT_PATTERN = re.compile(r"but got (-?[\w…\[\]-]+)")
+#: a decimal number longer than format_number writes in decimal (78 digits and more are beyond 256 bits)
+_LONG_DIGITS = re.compile(r"-?\d{78,}")
+
+
+@contextlib.contextmanager
+def _long_decimals() -> Iterator[None]:
+    """Let Python write and read decimal numbers of any length for a moment (it refuses over 4300 digits: a
+    hostile frame can hold an INTEGER of 130,000 bits, and asn1tools writes the value into its message)."""
+    limit = sys.get_int_max_str_digits()
+    sys.set_int_max_str_digits(0)
+    try:
+        yield
+    finally:
+        sys.set_int_max_str_digits(limit)
+
+
+def _short_numbers(text: str) -> str:
+    """``text`` with every decimal number beyond 256 bits written as :func:`format_number` writes it."""
+    with _long_decimals():
+        return _LONG_DIGITS.sub(lambda match: format_number(int(match.group())), text)
 
 HINT_TRUNCATED = (
     "The frame ends inside this field: check that the whole datagram or line was captured, and that no DSMP or "
@@ -215,6 +237,13 @@ class StrictCodec:
             compiled.check_constraints(value)
         except asn1tools.ConstraintsError as exc:
             raise self._constraint_failure(exc, name, data) from None
+        except ValueError:  # asn1tools wrote a number of over 4300 digits into its message: check again, letting it
+            with _long_decimals():
+                try:
+                    compiled.check_constraints(value)
+                except asn1tools.ConstraintsError as exc:
+                    raise self._constraint_failure(exc, name, data) from None
+            raise
         value = self._decode_open_types(name, value, data)
         padding_bit = first_nonzero_padding_bit(data, bits)
         if padding_bit is not None and not allow_padding:
@@ -261,7 +290,7 @@ class StrictCodec:
         )
 
     def _constraint_failure(self, exc: Exception, name: str, data: bytes) -> CodecError:
-        message = str(getattr(exc, "message", "") or exc)
+        message = _short_numbers(str(getattr(exc, "message", "") or exc))
         dotted = self._location(exc, name)
         got = _GOT_PATTERN.search(message)
 

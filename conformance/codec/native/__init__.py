@@ -16,16 +16,18 @@ from __future__ import annotations
 import functools
 import importlib
 import os
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any, NamedTuple
 
-from ...errors import CodecError, format_path
+from ...errors import CodecError, format_number, format_path
 from ...standards.editions import Edition, load_edition
 from .. import hardening
 from ..jsonvalue import OpenValue
 from .program import (
+    F_BOUNDED,
     F_CHECK_HI,
     F_CHECK_LO,
+    F_EXT,
     K_BITS,
     K_INT,
     K_KMSTR,
@@ -301,26 +303,45 @@ def error_for(
     )
 
 
-def _small_number(frame: bytes, bit: int) -> int:
-    """The normally small non-negative whole number at ``bit`` (X.691 11.6), however wide."""
+def _bit_reader(frame: bytes) -> Callable[[int, int], int]:
+    """``read(at, width)``: the unsigned number in bits [at, at + width) of ``frame``; bits past its end read as 0
+    (the verdict came first: only a fault's numbers are read again)."""
     total = 8 * len(frame)
     whole = int.from_bytes(frame, "big")
 
-    def read(at: int, width: int) -> int:  # bits past the end of the frame read as 0 (the verdict came first)
+    def read(at: int, width: int) -> int:
         width = max(0, min(width, total - at))
         return (whole >> (total - at - width)) & ((1 << width) - 1) if width else 0
 
+    return read
+
+
+def _length_at(read: Callable[[int, int], int], at: int) -> tuple[int, int]:
+    """(length, first bit after it) of the length determinant at ``at`` (X.691 11.9.3.5-8)."""
+    first = read(at, 8)
+    if first < 0x80:
+        return first, at + 8
+    if first < 0xC0:
+        return ((first & 0x3F) << 8) | read(at + 8, 8), at + 16
+    return (first & 0x3F) * 16384, at + 8
+
+
+def _small_number(frame: bytes, bit: int) -> int:
+    """The normally small non-negative whole number at ``bit`` (X.691 11.6), however wide."""
+    read = _bit_reader(frame)
     if not read(bit, 1):
         return read(bit + 1, 6)
-    first = read(bit + 1, 8)  # a length determinant (X.691 11.9.3.5-8), then the octets
-    at = bit + 9
-    if first < 0x80:
-        length = first
-    elif first < 0xC0:
-        length, at = ((first & 0x3F) << 8) | read(at, 8), at + 8
-    else:
-        length = (first & 0x3F) * 16384
+    length, at = _length_at(read, bit + 1)
     return read(at, 8 * length)
+
+
+def _whole_number(frame: bytes, bit: int, extensible: bool) -> int:
+    """The unconstrained INTEGER of the field at ``bit`` (its extension bit, 0, first when ``extensible``): a
+    length determinant, then two's complement in that many octets (X.691 12.2.6), however wide."""
+    read = _bit_reader(frame)
+    length, at = _length_at(read, bit + (1 if extensible else 0))
+    raw = read(at, 8 * length)
+    return raw - (1 << (8 * length)) if length and raw >> (8 * length - 1) else raw
 
 
 def _message(
@@ -358,7 +379,10 @@ def _message(
             what = {K_INT: None, K_BITS: "bits", K_OCTETS: "bytes", K_KMSTR: "characters", K_UTF8: "characters"}
             kind = words[W_KIND]
             if kind == K_INT:
-                text = f"Expected an integer between {low} and {high}, but got {d1}."
+                value = d1
+                if d1 == INT64_MAX and not words[W_FLAGS] & F_BOUNDED and verdict.bit_offset is not None:
+                    value = _whole_number(frame, verdict.bit_offset, bool(words[W_FLAGS] & F_EXT))  # wider than 64 bits
+                text = f"Expected an integer between {low} and {high}, but got {format_number(value)}."
             elif kind == K_SEQOF:
                 text = f"Expected a list of between {low} and {high} elements, but got {d1}."
             else:
@@ -387,14 +411,15 @@ def _message(
             else:
                 names = list(program.strings[first : first + count])
             known = ", ".join(names) or "none"
+        number = format_number(d1)
         if code == E_UNKNOWN_VALUE:
             return (
-                f"Unknown extension: extension value number {d1} of {owner} is not defined in this edition "
+                f"Unknown extension: extension value number {number} of {owner} is not defined in this edition "
                 f"(extension values known here: {known}).",
                 strict.HINT_UNKNOWN_VALUE,
             )
         return (
-            f"Unknown extension: extension alternative number {d1} of {owner} is not defined in this edition "
+            f"Unknown extension: extension alternative number {number} of {owner} is not defined in this edition "
             f"(extension alternatives known here: {known}).",
             strict.HINT_UNKNOWN_EXTENSION,
         )
