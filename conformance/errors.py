@@ -17,8 +17,9 @@ Every :class:`ConformanceError` class is defined here and nowhere else (exit cod
 
 from __future__ import annotations
 
+import contextlib
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from enum import IntEnum
 
@@ -66,18 +67,26 @@ def format_number(number: int) -> str:
     return f"{'-' if number < 0 else ''}0x{head}…[{number.bit_length()}-bit]"
 
 
-#: The longest whole number (in decimal digits) the command line writes: enough for any INTEGER a 64 KiB frame can
-#: hold (65,536 octets: 157,827 digits). Python writes at most 4300 (its guard against slow conversions); a
-#: conversion of this size takes about a third of a second. See :func:`allow_long_decimals`.
+#: The longest whole number (in decimal digits) v2xc writes or reads inside :func:`long_decimals`: enough for any
+#: INTEGER a 64 KiB frame can hold (65,536 octets: 157,827 digits). Python allows 4300 by default (its guard
+#: against slow conversions; this size takes about a third of a second).
 MAX_DECIMAL_DIGITS = 160_000
 
 
-def allow_long_decimals() -> None:
-    """Let this process write and read decimal numbers of up to :data:`MAX_DECIMAL_DIGITS` digits (the command
-    line calls it: an INTEGER without an upper bound, in a lab's own ASN.1, may be that long in a valid frame)."""
+@contextlib.contextmanager
+def long_decimals() -> Iterator[None]:
+    """Let Python write and read decimal numbers of up to :data:`MAX_DECIMAL_DIGITS` digits for a moment: where
+    a decoded value is printed, or asn1tools writes a value into a constraint message. (An INTEGER without an
+    upper bound, in a lab's own ASN.1, may be that long in a valid frame.) The limit is process-wide, so it is
+    raised only around such work, never for the whole run: elsewhere, e.g. the upper tester's JSON, a number
+    of thousands of digits stays malformed input."""
     limit = sys.get_int_max_str_digits()
     if limit and limit < MAX_DECIMAL_DIGITS:
         sys.set_int_max_str_digits(MAX_DECIMAL_DIGITS)
+    try:
+        yield
+    finally:
+        sys.set_int_max_str_digits(limit)
 
 
 class ConformanceError(Exception):

@@ -31,7 +31,7 @@ from ..errors import (
     InputError,
     SourceLocation,
     UsageError,
-    allow_long_decimals,
+    long_decimals,
 )
 from ..network import framing
 from ..standards import editions
@@ -69,7 +69,6 @@ def main() -> None:
 
     Exit codes: 0 success, 1 invalid message / failed check, 2 usage or configuration error, 3 internal error.
     """
-    allow_long_decimals()
 
 
 # --------------------------------------------------------------------------------------------------- decode
@@ -213,13 +212,14 @@ def decode(
                 **extra,
                 "value": jsonvalue.to_json(decoded.value),
             }
-            if output_format == "json":
-                out.print_json(data=document, indent=2 if len(frames) == 1 else None, ensure_ascii=False)
-            else:
-                label = f"{frame.source}: {decoded.type_name} ({decoded.edition}, {len(decoded.data)} bytes)"
-                out.print(_tree(label, document["value"]))
-                if extra.get("also_matches"):
-                    out.print(f"{frame.source}: also matches: {', '.join(extra['also_matches'])}")
+            with long_decimals():  # an INTEGER without an upper bound may have thousands of digits
+                if output_format == "json":
+                    out.print_json(data=document, indent=2 if len(frames) == 1 else None, ensure_ascii=False)
+                else:
+                    label = f"{frame.source}: {decoded.type_name} ({decoded.edition}, {len(decoded.data)} bytes)"
+                    out.print(_tree(label, document["value"]))
+                    if extra.get("also_matches"):
+                        out.print(f"{frame.source}: also matches: {', '.join(extra['also_matches'])}")
         if failures:
             err.print(f"{failures} of {len(frames)} frames are invalid.")
             sys.exit(ExitCode.INVALID)

@@ -13,18 +13,16 @@ call in a process pays the compile time.
 
 from __future__ import annotations
 
-import contextlib
 import functools
 import re
-import sys
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
 import asn1tools
 from asn1tools.codecs import uper
 
-from ..errors import CodecError, format_number, format_path
+from ..errors import CodecError, format_number, format_path, long_decimals
 from ..standards.editions import Edition, OpenTypeBinding, load_edition
 from . import bittrace, hardening, native
 from .asn1schema import TypeResolver, check_shape
@@ -35,22 +33,11 @@ _GOT_PATTERN = re.compile(r"but got (-?[\w…\[\]-]+)")
 _LONG_DIGITS = re.compile(r"-?\d{78,}")
 
 
-@contextlib.contextmanager
-def _long_decimals() -> Iterator[None]:
-    """Let Python write and read decimal numbers of any length for a moment (it refuses over 4300 digits: a
-    hostile frame can hold an INTEGER of 130,000 bits, and asn1tools writes the value into its message)."""
-    limit = sys.get_int_max_str_digits()
-    sys.set_int_max_str_digits(0)
-    try:
-        yield
-    finally:
-        sys.set_int_max_str_digits(limit)
-
-
 def _short_numbers(text: str) -> str:
     """``text`` with every decimal number beyond 256 bits written as :func:`format_number` writes it."""
-    with _long_decimals():
+    with long_decimals():
         return _LONG_DIGITS.sub(lambda match: format_number(int(match.group())), text)
+
 
 HINT_TRUNCATED = (
     "The frame ends inside this field: check that the whole datagram or line was captured, and that no DSMP or "
@@ -238,7 +225,7 @@ class StrictCodec:
         except asn1tools.ConstraintsError as exc:
             raise self._constraint_failure(exc, name, data) from None
         except ValueError:  # asn1tools wrote a number of over 4300 digits into its message: check again, letting it
-            with _long_decimals():
+            with long_decimals():
                 try:
                     compiled.check_constraints(value)
                 except asn1tools.ConstraintsError as exc:
