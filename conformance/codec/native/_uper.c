@@ -548,10 +548,36 @@ static int dec_utf8(ctx_t *c, int64_t *nd, int64_t start, PyObject **out) {
     return 0;
 }
 
+/* the next len octets as a Python int (two's complement when is_signed), read past; NULL after pyfail */
+static PyObject *octets_to_long(ctx_t *c, int64_t len, int is_signed) {
+    uint8_t *tmp = PyMem_Malloc((size_t)len);
+    if (!tmp) {
+        PyErr_NoMemory();
+        pyfail(c);
+        return NULL;
+    }
+    copy_bits(tmp, c->buf, c->pos, 8 * len);
+    c->pos += 8 * len;
+    PyObject *number = _PyLong_FromByteArray(tmp, (size_t)len, 0, is_signed);
+    PyMem_Free(tmp);
+    if (!number) pyfail(c);
+    return number;
+}
+
+/* *out = lb + off for a value beyond 64 bits (off: a new reference, taken; NULL when making it failed) */
+static int lb_plus(ctx_t *c, int64_t lb, PyObject *off, PyObject **out) {
+    if (!off) return pyfail(c);
+    PyObject *low = PyLong_FromLongLong(lb);
+    *out = low ? PyNumber_Add(low, off) : NULL;
+    Py_XDECREF(low);
+    Py_DECREF(off);
+    return *out ? 0 : pyfail(c);
+}
+
 /* the len octets of a semi-constrained INTEGER at c->pos (length read and checked): lb + their unsigned value */
 static int dec_semi(ctx_t *c, int64_t *nd, int64_t len, PyObject **out) {
-    uint64_t v;
     if (len <= 8) {
+        uint64_t v = 0; /* the length was checked against the frame: rd() cannot fail here */
         rd(c, (int)(8 * len), &v);
         __int128 value = (__int128)nd[W_LB] + (__int128)v;
         if (value <= INT64_MAX) {
@@ -560,30 +586,13 @@ static int dec_semi(ctx_t *c, int64_t *nd, int64_t len, PyObject **out) {
             if (c->build && !(*out = PyLong_FromLongLong((long long)value))) return pyfail(c);
             return 0;
         }
-        if (!c->build) return 0;
-        PyObject *lb = PyLong_FromLongLong(nd[W_LB]), *off = PyLong_FromUnsignedLongLong(v);
-        *out = (lb && off) ? PyNumber_Add(lb, off) : NULL;
-        Py_XDECREF(lb);
-        Py_XDECREF(off);
-        return *out ? 0 : pyfail(c);
+        return c->build ? lb_plus(c, nd[W_LB], PyLong_FromUnsignedLongLong(v), out) : 0;
     }
     if (!c->build) {
         c->pos += 8 * len;
         return 0;
     }
-    uint8_t *tmp = PyMem_Malloc((size_t)len);
-    if (!tmp) {
-        PyErr_NoMemory();
-        return pyfail(c);
-    }
-    copy_bits(tmp, c->buf, c->pos, 8 * len);
-    c->pos += 8 * len;
-    PyObject *off = _PyLong_FromByteArray(tmp, (size_t)len, 0, 0), *lb = PyLong_FromLongLong(nd[W_LB]);
-    PyMem_Free(tmp);
-    *out = (lb && off) ? PyNumber_Add(lb, off) : NULL;
-    Py_XDECREF(lb);
-    Py_XDECREF(off);
-    return *out ? 0 : pyfail(c);
+    return lb_plus(c, nd[W_LB], octets_to_long(c, len, 0), out);
 }
 
 static int dec_int(ctx_t *c, int64_t *nd, int64_t start, PyObject **out) {
@@ -601,12 +610,8 @@ static int dec_int(ctx_t *c, int64_t *nd, int64_t start, PyObject **out) {
             c->last_int = (int64_t)value;
             c->last_int_ok = 1;
             if (c->build && !(*out = PyLong_FromLongLong((long long)value))) return pyfail(c);
-        } else if (c->build) {
-            PyObject *lb = PyLong_FromLongLong(nd[W_LB]), *off = PyLong_FromUnsignedLongLong(v);
-            *out = (lb && off) ? PyNumber_Add(lb, off) : NULL;
-            Py_XDECREF(lb);
-            Py_XDECREF(off);
-            if (!*out) return pyfail(c);
+        } else if (c->build && lb_plus(c, nd[W_LB], PyLong_FromUnsignedLongLong(v), out)) {
+            return -1;
         }
         return 0;
     }
@@ -632,16 +637,8 @@ static int dec_int(ctx_t *c, int64_t *nd, int64_t start, PyObject **out) {
         if (c->build && !(*out = PyLong_FromLongLong(value))) return pyfail(c);
         return 0;
     }
-    uint8_t *tmp = PyMem_Malloc((size_t)len);
-    if (!tmp) {
-        PyErr_NoMemory();
-        return pyfail(c);
-    }
-    copy_bits(tmp, c->buf, c->pos, 8 * len);
-    c->pos += 8 * len;
-    PyObject *big = _PyLong_FromByteArray(tmp, (size_t)len, 0, 1);
-    PyMem_Free(tmp);
-    if (!big) return pyfail(c);
+    PyObject *big = octets_to_long(c, len, 1);
+    if (!big) return -1;
     if (checks) {
         int bad = 0;
         if (nd[W_FLAGS] & F_CHECK_HI) {
