@@ -190,8 +190,9 @@ class CodecError(ConformanceError):
     exact place (``locate``: field path and bit offset) to be worked out the first time they are read, so that a
     monitor which only counts rejected frames does not pay for sentences nobody reads (issue 15: rejecting a frame
     should cost about what accepting one does). Reading ``message``, ``hint``, ``field_path``, ``bit_offset``,
-    :meth:`describe` or :meth:`as_dict` gives the same values an eager error would have held. Should ``locate``
-    itself fail (a bug), the place given at construction stays and the failure is kept in ``locate_failure``.
+    :meth:`describe` or :meth:`as_dict` gives the same values an eager error would have held. Should ``locate`` or
+    ``explain`` itself fail (a bug), the place given at construction stays, the message says the description
+    failed, and the failure is kept in ``locate_failure``: reading the error never raises.
     """
 
     exit_code = ExitCode.INVALID
@@ -226,7 +227,13 @@ class CodecError(ConformanceError):
         explain = self._explain
         if explain is not None:
             self._explain = None
-            self._message, self._hint = explain()
+            try:
+                self._message, self._hint = explain()
+            except Exception as exc:  # noqa: BLE001 - the fault is decided; say so rather than raise while reporting
+                self.locate_failure = f"{type(exc).__name__}: {exc}"
+                self._message = self._message or (
+                    f"The input is not a valid message; its description could not be written ({self.locate_failure})."
+                )
 
     def _located(self) -> None:
         locate = self._locate

@@ -140,6 +140,9 @@ def test_a_deferred_place_that_cannot_be_worked_out_keeps_the_known_one() -> Non
     error = CodecError("Constraint violated.", operation="decode", field_path="bsmFrame.heading", locate=broken)
     assert "field bsmFrame.heading" in error.describe() and error.bit_offset is None
     assert error.locate_failure == "RuntimeError: tracer bug"
+    failing = CodecError(operation="decode", bit_offset=12, explain=lambda: ("", "")[5])  # type: ignore[misc]
+    assert "its description could not be written (IndexError" in failing.describe()
+    assert "bit offset 12" in failing.describe() and failing.locate_failure.startswith("IndexError")
     deferred = CodecError(operation="decode", explain=lambda: ("Truncated input.", "Capture it all."))
     deferred.message = f"frame.bin: {deferred.message}"
     assert str(deferred) == "frame.bin: Truncated input. Hint: Capture it all."
