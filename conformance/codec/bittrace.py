@@ -80,7 +80,6 @@ class _Tracer:
         self.target: str | None = None  # locate(): record only the spans at this dotted path
         self.target_last = ""
         self.offending: str | None = None  # locate(): stop at the first of them whose value is this
-        self.decoder: Any = None
 
 
 class _Found(Exception):

@@ -68,12 +68,12 @@ def children_of(obj: Any) -> list[Any]:
 def harden_spec(spec: Any) -> None:
     """Harden every type of a compiled asn1tools UPER specification (see the module docstring), once."""
     harden(compiled._type for compiled in spec.types.values())
-    for compiled in spec.types.values():
-        for integer, lower in semi_constrained_integers(compiled._type, compiled.constraints_checker):
-            if not getattr(integer, "_v2xc_semi", False):
-                integer.decode = functools.partial(_semi_constrained_decode, integer, lower)
-                integer.encode = functools.partial(_semi_constrained_encode, integer, lower)
-                integer._v2xc_semi = True
+    pairs = ((compiled._type, compiled.constraints_checker) for compiled in spec.types.values())
+    for integer, lower in semi_constrained_integers(pairs):
+        if not getattr(integer, "_v2xc_semi", False):
+            integer.decode = functools.partial(_semi_constrained_decode, integer, lower)
+            integer.encode = functools.partial(_semi_constrained_encode, integer, lower)
+            integer._v2xc_semi = True
 
 
 def semi_constrained_lower_bound(integer: Any, checker: Any) -> int | None:
@@ -99,25 +99,31 @@ def unwrap_checker(checker: Any) -> Any:
     return checker
 
 
-def semi_constrained_integers(root: Any, checker: Any) -> list[tuple[Any, int]]:
-    """(UPER object, lower bound) of every semi-constrained INTEGER reachable from ``root``, walking the UPER
-    objects and their constraint checkers side by side (members by name, list elements)."""
+def checker_members(checker: Any) -> dict[str, Any]:
+    """The constraint checkers of a SEQUENCE's or CHOICE's members, by member name ({} for other types)."""
+    return {member.name: member for member in getattr(checker, "members", None) or []}
+
+
+def semi_constrained_integers(roots: Iterable[tuple[Any, Any]]) -> list[tuple[Any, int]]:
+    """(UPER object, lower bound) of every semi-constrained INTEGER reachable from the (UPER object, constraint
+    checker) ``roots``, walking the two side by side (members by name, list elements); a type reached again with
+    the same checker (shared by several roots) is walked once."""
     found: list[tuple[Any, int]] = []
-    seen: set[int] = set()
-    pending = [(root, checker)]
+    seen: set[tuple[int, int]] = set()
+    pending = list(roots)
     while pending:
         obj, check = pending.pop()
         while isinstance(obj, per.Recursive):
             obj = obj._inner
         check = unwrap_checker(check)
-        if id(obj) in seen:
+        if (id(obj), id(check)) in seen:  # the pair: the same type reached with its checker is walked once
             continue
-        seen.add(id(obj))
+        seen.add((id(obj), id(check)))
         lower = semi_constrained_lower_bound(obj, check)
         if lower is not None:
             found.append((obj, lower))
             continue
-        members = {member.name: member for member in getattr(check, "members", None) or []}
+        members = checker_members(check)
         element = getattr(obj, "element_type", None)
         if element is not None:
             pending.append((element, getattr(check, "element_type", None)))

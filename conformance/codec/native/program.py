@@ -30,7 +30,7 @@ from typing import Any
 from asn1tools.codecs import per, uper
 
 from ...standards.editions import Edition
-from ..hardening import semi_constrained_lower_bound, unwrap_checker
+from ..hardening import checker_members, semi_constrained_lower_bound, unwrap_checker
 
 NODE_WORDS = 16
 EDGE_WORDS = 4
@@ -150,11 +150,6 @@ def _checks(checker: Any) -> tuple[int, int, int]:
     return flags, cmin, cmax
 
 
-def _checker_members(checker: Any) -> dict[str, Any]:
-    members = getattr(checker, "members", None) or []
-    return {member.name: member for member in members}
-
-
 class _Compiler:
     def __init__(self, program: Program) -> None:
         self.program = program
@@ -188,7 +183,7 @@ class _Compiler:
             if isinstance(obj, per.Set):
                 raise Unsupported("SET")
             words[W_KIND] = K_SEQ
-            members = _checker_members(checker)
+            members = checker_members(checker)
             root: list[list[int]] = []
             for member in obj.root_members:
                 default = -1
@@ -220,7 +215,7 @@ class _Compiler:
             words[W_KIND] = K_CHOICE
             if obj.number_of_indefinite_bits is not None:
                 raise Unsupported("CHOICE with more than 65536 alternatives")
-            members = _checker_members(checker)
+            members = checker_members(checker)
             root_members = [obj.root_index_to_member[i] for i in range(len(obj.root_index_to_member))]
             ext_members = []
             if obj.additions_index_to_member is not None:
