@@ -195,8 +195,7 @@ def test_bit_string_size_enforced_on_encode() -> None:
 
 def test_extensible_bit_string_outside_root_is_a_clear_error_on_the_python_path() -> None:
     """asn1tools cannot encode it; the Python path says so (the native engine encodes it: test_native_codec)."""
-    python_only = StrictCodec(load_edition(EDITION))
-    python_only.native = None
+    python_only = _python_path()
     alternative, value = bsm_value()
     value["safetyExt"] = dict(value["safetyExt"], events=(b"\xff\xff", 16))  # SIZE(13, ...)
     with pytest.raises(CodecError) as caught:
